@@ -1,0 +1,291 @@
+/* qmail-maintd: the process. argv, configuration, the state lock, signals,
+ * the per-check timers and the one-shot mode. Everything else is in lib/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "checks.h"
+#include "conf.h"
+#include "logline.h"
+#include "out.h"
+#include "sweep.h"
+
+#define EXIT_TEMP 111
+#define EXIT_USAGE 100
+
+static struct {
+	struct event_base *base;
+	struct conf conf;
+	struct runner runner;
+	struct event *timer[CONF_MAXCHECKS];
+	struct event *kick;
+	unsigned char due[CONF_MAXCHECKS];
+	const char *forced;	/* a sweep-now request not served yet */
+	int oneshot;
+} d;
+
+static void
+say(enum level level, const char *event, const char *k1, const char *v1,
+    const char *k2, const char *v2, const char *k3, const char *v3)
+{
+	struct logline l;
+
+	logline_start(&l, level, "maintd", event);
+	if (k1)
+		logline_field(&l, k1, v1, strlen(v1));
+	if (k2)
+		logline_field(&l, k2, v2, strlen(v2));
+	if (k3)
+		logline_field(&l, k3, v3, strlen(v3));
+	out_line(l.buf, logline_end(&l));
+}
+
+static void __attribute__((noreturn))
+fatal_config(const struct conf_err *err)
+{
+	say(LEVEL_FATAL, "bad-config", "var", err->var, "value", err->value,
+	    "reason", err->reason);
+	exit(EXIT_TEMP);
+}
+
+static void __attribute__((noreturn))
+fatal(const char *event, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	say(LEVEL_FATAL, event, k1, v1, k2, v2, NULL, NULL);
+	exit(EXIT_TEMP);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	static const char msg[] =
+	    "usage: qmail-maintd [-1] [-v] [-C check,...]\n"
+	    "       qmail-maintd -V | -h\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(EXIT_USAGE);
+	exit(EXIT_USAGE);
+}
+
+/* The state directory exists and this process alone uses it. */
+static void
+lock_state(void)
+{
+	char path[PATH_MAX + 8];
+	int fd;
+
+	if (mkdir(d.conf.state, 0700) < 0 && errno != EEXIST)
+		fatal("bad-config", "var", "MAINTD_STATE", "reason", strerror(errno));
+	snprintf(path, sizeof(path), "%s/lock", d.conf.state);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		fatal("bad-config", "var", "MAINTD_STATE", "reason", strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			fatal("already-running", "state", d.conf.state, NULL, NULL);
+		fatal("bad-config", "var", "MAINTD_STATE", "reason", strerror(errno));
+	}
+	/* fd stays open: the lock lives as long as the process */
+}
+
+/* control files and the checks' own settings, again (SIGHUP) */
+static void
+reload(void)
+{
+	struct conf_err err;
+	unsigned i;
+
+	if (conf_read_control(&d.conf, &err) < 0) {
+		say(LEVEL_WARN, "bad-config", "var", err.var, "value", err.value, "reason", err.reason);
+		return;
+	}
+	for (i = 0; i < d.conf.nchecks; i++)
+		if (d.conf.enabled[i] && d.conf.checks[i]->configure &&
+		    d.conf.checks[i]->configure(&d.conf, &err) < 0)
+			say(LEVEL_WARN, "bad-config", "var", err.var, "value", err.value,
+			    "reason", err.reason);
+}
+
+/* Starts the next sweep if one is owed and none is running. */
+static void
+on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	unsigned char which[CONF_MAXCHECKS] = { 0 };
+	unsigned i, n = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (runner_busy(&d.runner))
+		return;
+	if (d.forced) {
+		const char *reason = d.forced;
+
+		d.forced = NULL;
+		memset(d.due, 0, sizeof(d.due));
+		if (strcmp(reason, "hup") == 0 || strcmp(reason, "alrm") == 0)
+			reload();
+		runner_start(&d.runner, reason, 1, d.conf.enabled);
+		return;
+	}
+	for (i = 0; i < d.conf.nchecks; i++) {
+		which[i] = d.due[i] && d.conf.enabled[i];
+		n += which[i];
+	}
+	memset(d.due, 0, sizeof(d.due));
+	if (n)
+		runner_start(&d.runner, "timer", 0, which);
+}
+
+static void
+kick(void)
+{
+	event_active(d.kick, EV_TIMEOUT, 0);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	d.due[(unsigned)(size_t)arg] = 1;
+	kick();
+}
+
+static void
+on_check_done(struct runner *r, unsigned i, void *arg)
+{
+	struct timeval tv = { (time_t)d.conf.check_interval[i], 0 };
+
+	(void)r;
+	(void)arg;
+	if (!d.oneshot)
+		evtimer_add(d.timer[i], &tv);
+}
+
+static void
+on_sweep_done(struct runner *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	if (d.oneshot)
+		event_base_loopbreak(d.base);
+	else
+		kick();
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGHUP:
+		if (!d.forced)
+			d.forced = "hup";
+		kick();
+		break;
+	case SIGALRM:
+		if (!d.forced)
+			d.forced = "alrm";
+		kick();
+		break;
+	default:
+		runner_cancel(&d.runner);
+		say(LEVEL_INFO, "exiting", "signal", sig == SIGTERM ? "TERM" : "INT",
+		    NULL, NULL, NULL, NULL);
+		event_base_loopbreak(d.base);
+	}
+}
+
+static void
+add_signals(struct event *ev[4])
+{
+	static const int sigs[4] = { SIGHUP, SIGALRM, SIGTERM, SIGINT };
+	unsigned i, n = d.oneshot ? 0 : 4;	/* one-shot: default dispositions */
+
+	for (i = 0; i < n; i++)
+		if (!(ev[i] = evsignal_new(d.base, sigs[i], on_signal, NULL)) ||
+		    evsignal_add(ev[i], NULL) < 0)
+			fatal("no-signals", "reason", strerror(errno), NULL, NULL);
+}
+
+static void
+say_start(void)
+{
+	char names[CONF_MAXCHECKS * 16] = "", pid[24];
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < d.conf.nchecks; i++)
+		if (d.conf.enabled[i])
+			n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0,
+			    "%s%s", n ? "," : "", d.conf.checks[i]->name);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	say(LEVEL_INFO, "start", "version", MAINTD_VERSION, "checks", names, "pid", pid);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct event *sig[4] = { NULL };
+	const char *only = NULL;
+	struct conf_err err;
+	unsigned i;
+	int c, verbose = 0, status = 0;
+
+	while ((c = getopt(argc, argv, "1C:vVh")) != -1)
+		switch (c) {
+		case '1': d.oneshot = 1; break;
+		case 'C': only = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'V':
+			printf("qmail-maintd %s\n", MAINTD_VERSION);
+			return 0;
+		default: usage();
+		}
+	if (optind != argc)
+		usage();
+	signal(SIGPIPE, SIG_IGN);	/* a peer closing mid-write must not kill us */
+	if (conf_load(&d.conf, maintd_checks, maintd_nchecks(), only, &err) < 0 ||
+	    conf_read_control(&d.conf, &err) < 0)
+		fatal_config(&err);
+	d.conf.verbose = verbose;
+	lock_state();
+	if (!(d.base = event_base_new()) ||
+	    !(d.kick = event_new(d.base, -1, 0, on_kick, NULL)) ||
+	    runner_init(&d.runner, d.base, &d.conf) < 0)
+		fatal("no-memory", NULL, NULL, NULL, NULL);
+	for (i = 0; i < d.conf.nchecks; i++)
+		if (!(d.timer[i] = evtimer_new(d.base, on_timer, (void *)(size_t)i)))
+			fatal("no-memory", NULL, NULL, NULL, NULL);
+	d.runner.check_done = on_check_done;
+	d.runner.sweep_done = on_sweep_done;
+	add_signals(sig);
+	out_init(d.oneshot ? NULL : d.base);
+	if (!d.oneshot)
+		say_start();
+	d.forced = d.oneshot ? "once" : "start";
+	kick();
+	event_base_dispatch(d.base);
+	if (d.oneshot)
+		status = runner_status(&d.runner);
+	out_flush(50);
+	runner_free(&d.runner);
+	for (i = 0; i < 4; i++)
+		if (sig[i])
+			event_free(sig[i]);
+	for (i = 0; i < d.conf.nchecks; i++)
+		event_free(d.timer[i]);
+	event_free(d.kick);
+	out_free();
+	event_base_free(d.base);
+	return status;
+}

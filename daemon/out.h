@@ -1,0 +1,23 @@
+/* Standard output, the log pipe to multilog. Each line is one write(2).
+ *
+ * When multilog stalls (its disk is full) the pipe fills. A daemon blocked in
+ * write(2) could not even obey SIGTERM, so under supervise stdout is made
+ * non-blocking and lines wait in a bounded queue; beyond OUT_QUEUE bytes they
+ * are dropped and counted, and the count is logged once the pipe drains. */
+#ifndef OUT_H
+#define OUT_H
+
+#include <stddef.h>
+
+struct event_base;
+
+#define OUT_QUEUE (1024 * 1024)
+
+/* base NULL: plain blocking writes (one-shot mode, or a terminal). */
+void out_init(struct event_base *base);
+void out_line(const char *line, size_t len);
+/* Writes what is queued, waiting at most ms milliseconds in total. */
+void out_flush(int ms);
+void out_free(void);
+
+#endif

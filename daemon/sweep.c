@@ -1,0 +1,295 @@
+#include "sweep.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "logline.h"
+#include "out.h"
+
+static void
+say_finding(const struct finding *f)
+{
+	struct logline l;
+
+	out_line(l.buf, logline_finding(&l, f));
+}
+
+static void
+say_cleared(unsigned index, const char *event, const char *subject, void *arg)
+{
+	struct runner *r = arg;
+	struct logline l;
+
+	logline_start(&l, LEVEL_INFO, r->conf->checks[index]->name, "cleared");
+	logline_word(&l, event);
+	logline_raw(&l, subject);
+	out_line(l.buf, logline_end(&l));
+}
+
+static void
+on_emit(struct sweep *sw, const struct finding *f)
+{
+	struct run *run = sw->runner;
+	struct runner *r = run->runner;
+	time_t now;
+
+	if (!run->running)
+		return;
+	switch (f->kind) {
+	case FINDING_DETAIL:
+		if (sw->verbose)
+			say_finding(f);
+		return;
+	case FINDING_NOTE:
+		say_finding(f);
+		return;
+	case FINDING_STATE:
+		break;
+	}
+	now = time(NULL);
+	switch (active_seen(r->active, run->index, f, now, r->forced, r->conf->remind)) {
+	case ACTIVE_LOG:
+		say_finding(f);
+		break;
+	case ACTIVE_QUIET:
+		break;
+	case ACTIVE_FULL:
+		r->full[f->level]++;
+		break;
+	}
+}
+
+static unsigned long
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void
+say_done(struct runner *r)
+{
+	unsigned long warn = r->full[LEVEL_WARN], crit = r->full[LEVEL_CRIT], ok = 0, full = 0;
+	struct finding f;
+	unsigned i, l;
+
+	for (l = 0; l <= LEVEL_FATAL; l++)
+		full += r->full[l];
+	if (full) {
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, "sweep", "too-many-findings");
+		finding_addu(&f, "limit", r->conf->maxfindings);
+		finding_addu(&f, "unremembered", full);
+		say_finding(&f);
+	}
+	for (i = 0; i < r->conf->nchecks; i++) {
+		unsigned long w, c;
+
+		if (!r->ran[i])
+			continue;
+		w = active_count(r->active, i, LEVEL_WARN);
+		c = active_count(r->active, i, LEVEL_CRIT);
+		warn += w;
+		crit += c;
+		ok += (w + c == 0 && !r->run[i].failed);
+	}
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, "sweep", "done");
+	finding_add(&f, "reason", r->reason);
+	finding_addu(&f, "ms", elapsed_ms(&r->t0));
+	finding_addu(&f, "ok", ok);
+	finding_addu(&f, "warn", warn);
+	finding_addu(&f, "crit", crit);
+	finding_addu(&f, "failed", r->failed);
+	say_finding(&f);
+}
+
+static void
+end_sweep(struct runner *r)
+{
+	say_done(r);
+	if (r->sweep_done)
+		r->sweep_done(r, r->arg);
+}
+
+static void
+finish_run(struct run *run, enum check_status st)
+{
+	struct runner *r = run->runner;
+
+	run->running = 0;
+	if (run->limit)
+		event_del(run->limit);
+	run->failed = st != CHECK_OK;
+	r->failed += run->failed;
+	active_run_end(r->active, run->index, st == CHECK_OK, say_cleared, r);
+	if (r->check_done)
+		r->check_done(r, run->index, r->arg);
+	if (--r->pending == 0 && !r->starting)
+		end_sweep(r);
+}
+
+static void
+on_done(struct sweep *sw, enum check_status st)
+{
+	struct run *run = sw->runner;
+
+	if (run->running)
+		finish_run(run, st);
+}
+
+static void
+on_limit(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *run = arg;
+	struct finding f;
+
+	(void)fd;
+	(void)what;
+	if (!run->running)
+		return;
+	if (run->sw.check->cancel)
+		run->sw.check->cancel(&run->sw);
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, run->sw.check->name, "timeout");
+	finding_addu(&f, "limit", run->runner->conf->check_timeout[run->index]);
+	on_emit(&run->sw, &f);
+	finish_run(run, CHECK_FAILED);
+}
+
+int
+runner_init(struct runner *r, struct event_base *base, const struct conf *conf)
+{
+	unsigned i;
+
+	memset(r, 0, sizeof(*r));
+	r->base = base;
+	r->conf = conf;
+	if (!(r->active = active_new(conf->maxfindings)))
+		return -1;
+	for (i = 0; i < conf->nchecks; i++) {
+		r->run[i].runner = r;
+		r->run[i].index = i;
+		if (!(r->run[i].limit = evtimer_new(base, on_limit, &r->run[i])))
+			return -1;
+	}
+	return 0;
+}
+
+void
+runner_free(struct runner *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->conf->nchecks; i++)
+		if (r->run[i].limit)
+			event_free(r->run[i].limit);
+	active_free(r->active);
+}
+
+int
+runner_busy(const struct runner *r)
+{
+	return r->pending > 0 || r->starting;
+}
+
+static void
+say_start(struct runner *r, const unsigned char *which)
+{
+	char names[CONF_MAXCHECKS * 16] = "";
+	struct finding f;
+	unsigned i;
+	size_t n = 0;
+
+	for (i = 0; i < r->conf->nchecks; i++)
+		if (which[i])
+			n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0,
+			    "%s%s", n ? "," : "", r->conf->checks[i]->name);
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, "sweep", "start");
+	finding_add(&f, "reason", r->reason);
+	finding_add(&f, "checks", names);
+	say_finding(&f);
+}
+
+int
+runner_start(struct runner *r, const char *reason, int forced, const unsigned char *which)
+{
+	struct timeval tv;
+	struct run *run;
+	unsigned i;
+
+	if (runner_busy(r))
+		return -1;
+	r->reason = reason;
+	r->forced = forced;
+	r->failed = 0;
+	memset(r->full, 0, sizeof(r->full));
+	memcpy(r->ran, which, sizeof(r->ran));
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	say_start(r, which);
+	r->starting = 1;
+	for (i = 0; i < r->conf->nchecks; i++) {
+		if (!which[i])
+			continue;
+		run = &r->run[i];
+		memset(&run->sw, 0, sizeof(run->sw));
+		run->sw.check = r->conf->checks[i];
+		run->sw.base = r->base;
+		run->sw.conf = r->conf;
+		run->sw.verbose = r->conf->verbose;
+		run->sw.start = time(NULL);
+		run->sw.emit_fn = on_emit;
+		run->sw.done_fn = on_done;
+		run->sw.runner = run;
+		run->running = 1;
+		run->failed = 0;
+		r->pending++;
+		tv.tv_sec = (time_t)r->conf->check_timeout[i];
+		tv.tv_usec = 0;
+		evtimer_add(run->limit, &tv);
+		active_run_begin(r->active, i);
+		run->sw.check->start(&run->sw);
+	}
+	r->starting = 0;
+	if (r->pending == 0)	/* every check finished inside start() */
+		end_sweep(r);
+	return 0;
+}
+
+void
+runner_cancel(struct runner *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->conf->nchecks; i++) {
+		struct run *run = &r->run[i];
+
+		if (!run->running)
+			continue;
+		run->running = 0;
+		event_del(run->limit);
+		if (run->sw.check->cancel)
+			run->sw.check->cancel(&run->sw);
+	}
+	r->pending = 0;
+}
+
+int
+runner_status(const struct runner *r)
+{
+	unsigned long warn = r->full[LEVEL_WARN], crit = r->full[LEVEL_CRIT];
+	unsigned i;
+
+	for (i = 0; i < r->conf->nchecks; i++) {
+		if (!r->ran[i])
+			continue;
+		warn += active_count(r->active, i, LEVEL_WARN);
+		crit += active_count(r->active, i, LEVEL_CRIT);
+	}
+	if (crit)
+		return 2;
+	if (r->failed)
+		return 3;
+	return warn ? 1 : 0;
+}

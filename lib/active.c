@@ -1,0 +1,208 @@
+#include "active.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "logline.h"
+
+struct entry {
+	struct entry *hnext;		/* hash chain */
+	struct entry *prev, *next;	/* the check's list */
+	uint64_t hash;
+	unsigned check;
+	unsigned gen;			/* the check's run in which it was last seen */
+	enum level level;
+	time_t logged;
+	size_t eventlen;
+	char key[];			/* event '\0' subject '\0' */
+};
+
+struct active {
+	unsigned long max, count;
+	size_t nbuckets;
+	struct entry **buckets;
+	struct entry *list[CONF_MAXCHECKS];
+	unsigned gen[CONF_MAXCHECKS];
+	unsigned long levels[CONF_MAXCHECKS][LEVEL_FATAL + 1];
+};
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n--)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return h;
+}
+
+struct active *
+active_new(unsigned long max)
+{
+	struct active *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->max = max;
+	a->nbuckets = 64;
+	if (!(a->buckets = calloc(a->nbuckets, sizeof(*a->buckets)))) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+active_free(struct active *a)
+{
+	struct entry *e, *n;
+	unsigned c;
+
+	if (!a)
+		return;
+	for (c = 0; c < CONF_MAXCHECKS; c++)
+		for (e = a->list[c]; e; e = n) {
+			n = e->next;
+			free(e);
+		}
+	free(a->buckets);
+	free(a);
+}
+
+void
+active_run_begin(struct active *a, unsigned check)
+{
+	a->gen[check]++;
+}
+
+static void
+grow(struct active *a)
+{
+	size_t n = a->nbuckets * 2, i;
+	struct entry **b = calloc(n, sizeof(*b)), *e, *next;
+
+	if (!b)
+		return;		/* longer chains, still correct */
+	for (i = 0; i < a->nbuckets; i++)
+		for (e = a->buckets[i]; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	free(a->buckets);
+	a->buckets = b;
+	a->nbuckets = n;
+}
+
+static struct entry *
+insert(struct active *a, unsigned check, uint64_t h, const char *event,
+    const char *subject, const struct finding *f)
+{
+	size_t el = strlen(event), sl = strlen(subject);
+	struct entry *e = malloc(sizeof(*e) + el + sl + 2);
+
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->check = check;
+	e->level = f->level;
+	e->eventlen = el;
+	memcpy(e->key, event, el + 1);
+	memcpy(e->key + el + 1, subject, sl + 1);
+	e->hnext = a->buckets[h & (a->nbuckets - 1)];
+	a->buckets[h & (a->nbuckets - 1)] = e;
+	e->prev = NULL;
+	e->next = a->list[check];
+	if (e->next)
+		e->next->prev = e;
+	a->list[check] = e;
+	a->levels[check][e->level]++;
+	if (++a->count > a->nbuckets)
+		grow(a);
+	return e;
+}
+
+enum active_verdict
+active_seen(struct active *a, unsigned check, const struct finding *f,
+    time_t now, int forced, unsigned long remind)
+{
+	char subject[LOGLINE_MAX];
+	const char *event = f->event ? f->event : "";
+	struct entry *e;
+	uint64_t h;
+	int say;
+
+	logline_subject(subject, sizeof(subject), f);
+	h = fnv(14695981039346656037ULL, &check, sizeof(check));
+	h = fnv(h, event, strlen(event) + 1);
+	h = fnv(h, subject, strlen(subject));
+	for (e = a->buckets[h & (a->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == h && e->check == check && strcmp(e->key, event) == 0 &&
+		    strcmp(e->key + e->eventlen + 1, subject) == 0)
+			break;
+	if (!e) {
+		if (a->count >= a->max || !(e = insert(a, check, h, event, subject, f)))
+			return ACTIVE_FULL;
+		say = 1;
+	} else {
+		say = forced || e->level != f->level ||
+		    (remind && now - e->logged >= (time_t)remind);
+		a->levels[check][e->level]--;
+		e->level = f->level;
+		a->levels[check][e->level]++;
+	}
+	e->gen = a->gen[check];
+	if (say)
+		e->logged = now;
+	return say ? ACTIVE_LOG : ACTIVE_QUIET;
+}
+
+static void
+unlink_entry(struct active *a, struct entry *e)
+{
+	struct entry **pp = &a->buckets[e->hash & (a->nbuckets - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		a->list[e->check] = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	a->levels[e->check][e->level]--;
+	a->count--;
+}
+
+void
+active_run_end(struct active *a, unsigned check, int ok, active_cleared_fn *fn, void *arg)
+{
+	struct entry *e, *next;
+
+	if (!ok)
+		return;
+	for (e = a->list[check]; e; e = next) {
+		next = e->next;
+		if (e->gen == a->gen[check])
+			continue;
+		unlink_entry(a, e);
+		if (fn)
+			fn(check, e->key, e->key + e->eventlen + 1, arg);
+		free(e);
+	}
+}
+
+unsigned long
+active_count(const struct active *a, unsigned check, enum level l)
+{
+	return a->levels[check][l];
+}
+
+unsigned long
+active_total(const struct active *a)
+{
+	return a->count;
+}

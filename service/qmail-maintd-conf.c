@@ -1,0 +1,184 @@
+/* qmail-maintd-conf ACCT LOGACCT DIR: makes a service directory for
+ * qmail-maintd, the way dnscache-conf does. Everything is written, fsync'd
+ * and renamed in place; an existing DIR is never touched. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checks.h"
+#include "conf.h"
+
+#define EXIT_TEMP 111
+#define EXIT_USAGE 100
+
+static const char *dir;
+
+static void __attribute__((noreturn))
+die(const char *what, const char *path)
+{
+	fprintf(stderr, "qmail-maintd-conf: fatal: unable to %s %s: %s\n", what, path,
+	    strerror(errno));
+	exit(EXIT_TEMP);
+}
+
+static void
+sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		die("fsync", path);
+	close(fd);
+}
+
+static void
+make_dir(const char *path, mode_t mode, const struct passwd *owner)
+{
+	if (mkdir(path, mode) < 0)
+		die("create", path);
+	if (chmod(path, mode) < 0)
+		die("chmod", path);
+	if (owner && chown(path, owner->pw_uid, owner->pw_gid) < 0)
+		die("chown", path);
+}
+
+static void
+make_file(const char *path, const char *text, mode_t mode)
+{
+	size_t n = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		die("create", path);
+	if (write(fd, text, n) != (ssize_t)n || fchmod(fd, mode) < 0 || fsync(fd) < 0 ||
+	    close(fd) < 0)
+		die("write", path);
+}
+
+static void
+path_in(char *buf, size_t size, const char *rel)
+{
+	if ((size_t)snprintf(buf, size, "%s/%s", dir, rel) >= size) {
+		errno = ENAMETOOLONG;
+		die("create", rel);
+	}
+}
+
+static void
+env_file(const char *name, const char *value)
+{
+	char path[PATH_MAX], text[512];
+
+	path_in(path, sizeof(path), "env/");
+	strncat(path, name, sizeof(path) - strlen(path) - 1);
+	snprintf(text, sizeof(text), "%s\n", value);
+	make_file(path, text, 0644);
+}
+
+/* One file per variable, at its default. */
+static void
+env_files(void)
+{
+	const struct check *c;
+	char name[64], value[32];
+	unsigned i, j;
+	size_t k;
+
+	for (i = 0; conf_global_vars[i]; i++)
+		env_file(conf_global_vars[i]->name, conf_global_vars[i]->def);
+	for (i = 0; (c = maintd_checks[i]); i++) {
+		if (c->interval) {	/* others follow MAINTD_INTERVAL */
+			snprintf(name, sizeof(name), "MAINTD_INTERVAL_%s", c->name);
+			for (k = 0; name[k]; k++)
+				if (name[k] >= 'a' && name[k] <= 'z')
+					name[k] = (char)(name[k] - 'a' + 'A');
+			snprintf(value, sizeof(value), "%u", c->interval);
+			env_file(name, value);
+		}
+		for (j = 0; c->vars && c->vars[j]; j++)
+			env_file(c->vars[j]->name, c->vars[j]->def);
+	}
+}
+
+/* The qmail-maintd installed beside this program. */
+static const char *
+daemon_path(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+
+	if (n <= 0)
+		return MAINTD_BINDIR "/qmail-maintd";
+	path[n] = '\0';
+	if (!(slash = strrchr(path, '/')))
+		return MAINTD_BINDIR "/qmail-maintd";
+	strcpy(slash + 1, "qmail-maintd");
+	return path;
+}
+
+int
+main(int argc, char **argv)
+{
+	char path[PATH_MAX], text[1024];
+	struct passwd *acct, *logacct;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: qmail-maintd-conf ACCT LOGACCT DIR\n");
+		return EXIT_USAGE;
+	}
+	dir = argv[3];
+	if (dir[0] != '/') {
+		fprintf(stderr, "qmail-maintd-conf: fatal: DIR must start with /\n");
+		return EXIT_USAGE;
+	}
+	if (!(acct = getpwnam(argv[1])))
+		fprintf(stderr, "qmail-maintd-conf: fatal: unknown account %s\n", argv[1]);
+	if (!(logacct = getpwnam(argv[2])))
+		fprintf(stderr, "qmail-maintd-conf: fatal: unknown account %s\n", argv[2]);
+	if (!acct || !logacct)
+		return EXIT_USAGE;
+	umask(022);
+	make_dir(dir, 01755, NULL);
+	path_in(path, sizeof(path), "log");
+	make_dir(path, 0755, NULL);
+	path_in(path, sizeof(path), "log/main");
+	make_dir(path, 0755, logacct);
+	path_in(path, sizeof(path), "env");
+	make_dir(path, 0755, NULL);
+	path_in(path, sizeof(path), "state");
+	make_dir(path, 0700, acct);
+
+	/* ACCT root (the default use): the queue and /dev/kmsg need it */
+	snprintf(text, sizeof(text),
+	    "#!/bin/sh\n"
+	    "exec 2>&1\n"
+	    "exec envdir ./env %s%s%s",
+	    strcmp(acct->pw_name, "root") ? "setuidgid " : "",
+	    strcmp(acct->pw_name, "root") ? acct->pw_name : "",
+	    strcmp(acct->pw_name, "root") ? " " : "");
+	strncat(text, daemon_path(), sizeof(text) - strlen(text) - 2);
+	strcat(text, "\n");
+	path_in(path, sizeof(path), "run");
+	make_file(path, text, 0755);
+
+	snprintf(text, sizeof(text),
+	    "#!/bin/sh\n"
+	    "exec setuidgid %s multilog t s16777215 n10 ./main\n", logacct->pw_name);
+	path_in(path, sizeof(path), "log/run");
+	make_file(path, text, 0755);
+
+	env_files();
+	path_in(path, sizeof(path), "env");
+	sync_dir(path);
+	path_in(path, sizeof(path), "log");
+	sync_dir(path);
+	sync_dir(dir);
+	return 0;
+}
