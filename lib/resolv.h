@@ -1,0 +1,40 @@
+/* One c-ares channel driven by the daemon's libevent loop: c-ares sockets are
+ * libevent events, c-ares timeouts one libevent timer. All DNS goes through
+ * here: concurrent, non-blocking, no threads, no getaddrinfo.
+ * (Interface fixed here; implemented by the dns check's work, issue 6.) */
+#ifndef RESOLV_H
+#define RESOLV_H
+
+#include <stddef.h>
+
+struct event_base;
+struct resolv;
+
+/* The outcome of one query, decided from the raw answer, never guessed. */
+enum resolv_status {
+	RESOLV_OK,		/* NOERROR with answers */
+	RESOLV_NODATA,		/* NOERROR, no answer of that type */
+	RESOLV_NXDOMAIN,
+	RESOLV_SERVFAIL,	/* temporary: suppresses dependent findings */
+	RESOLV_REFUSED,		/* temporary */
+	RESOLV_TIMEOUT,		/* temporary */
+	RESOLV_ERROR		/* malformed answer or local failure: temporary */
+};
+
+/* abuf/alen: the raw answer (NULL/0 unless one arrived); ad: the AD bit. */
+typedef void resolv_cb(void *arg, enum resolv_status, const unsigned char *abuf,
+    size_t alen, int ad);
+
+/* servers: NULL or "" for the system configuration, else a list of IP or
+ * IP:PORT ([IPv6]:PORT) separated by commas or white space. */
+struct resolv *resolv_new(struct event_base *, const char *servers,
+    unsigned timeout_ms, char *err, size_t errlen);
+/* Cancels every outstanding query (callbacks do not run) and frees.
+ * Never call it from inside a resolv callback. */
+void resolv_free(struct resolv *);
+/* A query of class IN with EDNS and the AD bit set (RFC 6840), so a validating
+ * resolver reports validation. 0, or -1 (cb not called). */
+int resolv_query(struct resolv *, const char *name, int type, resolv_cb *cb, void *arg);
+const char *resolv_status_name(enum resolv_status);	/* "timeout", "servfail", ... */
+
+#endif

@@ -1,0 +1,56 @@
+# Shared helpers for the integration tests (sourced, not run).
+# Environment from ctest: BUILD, SOURCE_DIR, FIXTURES.
+set -eu
+: "${BUILD:?}" "${SOURCE_DIR:?}" "${FIXTURES:?}"
+MAINTD=$BUILD/qmail-maintd
+MAINTD_TEST=$BUILD/tests/qmail-maintd-test
+MAINTD_CONF=$BUILD/qmail-maintd-conf
+
+T=$(mktemp -d /tmp/maintd-it.XXXXXX)
+chmod 755 "$T"
+CLEANUPS=""
+cleanup() {
+	set +e
+	for c in $CLEANUPS; do eval "$c"; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+at_exit() { CLEANUPS="$CLEANUPS $1"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# wait_for FILE PATTERN SECONDS: until grep -E finds PATTERN in FILE
+wait_for() {
+	_n=$(($3 * 20))
+	while [ $_n -gt 0 ]; do
+		[ -f "$1" ] && grep -Eq -- "$2" "$1" && return 0
+		sleep 0.05
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# count FILE PATTERN: number of matching lines (0 if none)
+count() { grep -Ec -- "$2" "$1" 2>/dev/null || true; }
+
+# a free TCP port on 127.0.0.1 (the kernel picks; races are unlikely in tests)
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# The log grammar of qmail-maintd(8), after multilog's timestamp if present.
+GRAMMAR='^(@[0-9a-f]{24} )?(debug|info|warn|crit|fatal) [A-Za-z0-9_.-]+: [A-Za-z0-9_.-]+( [A-Za-z0-9_.-]+)?( [A-Za-z0-9_.-]+=([^ "\\=]+|"([^"\\]|\\["\\]|\\x[0-9a-f]{2})*"))*$'
+check_grammar() {
+	if grep -Evn -- "$GRAMMAR" "$1" >&2; then
+		fail "lines above in $1 do not parse with the log grammar"
+	fi
+	[ "$(wc -c < "$1")" -gt 0 ] || fail "$1 is empty"
+	awk 'length($0) + 1 > 970 + 26 { exit 1 }' "$1" || fail "a line longer than 970 bytes in $1"
+}
+
+# a minimal QMAILHOME with control/me
+make_qmailhome() {
+	mkdir -p "$1/control"
+	echo "${2:-mx1.example.test}" > "$1/control/me"
+}
