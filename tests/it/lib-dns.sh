@@ -8,6 +8,7 @@ DNS_PIDS=""
 dns_kill() {
 	for _p in $DNS_PIDS; do
 		kill "$_p" 2>/dev/null
+		kill -CONT "$_p" 2>/dev/null	# a test may have stopped it
 	done
 	for _p in $DNS_PIDS; do
 		wait "$_p" 2>/dev/null
@@ -69,10 +70,11 @@ NSD
 		shift 2
 	done
 	nsd -d -c "$T/nsd/nsd.conf" > "$T/nsd/stdout" 2>&1 &
+	NSD_PID=$!
 	DNS_PIDS="$DNS_PIDS $!"
 }
 
-# unbound_start PORT NSDPORT ACCESS TRUSTANCHOR-FILE STUBZONE...
+# unbound_start PORT NSDPORT ACCESS TRUSTANCHOR-FILE|"" STUBZONE[@PORT]...
 unbound_start() {
 	_port=$1 _nsd=$2 _access=$3 _ta=$4
 	shift 4
@@ -95,7 +97,9 @@ server:
 	do-not-query-localhost: no
 	access-control: 127.0.0.0/8 $_access
 	module-config: "validator iterator"
-	trust-anchor-file: "$_ta"
+UB
+	[ -z "$_ta" ] || printf '\ttrust-anchor-file: "%s"\n' "$_ta" >> "$T/unbound/unbound.conf"
+	cat >> "$T/unbound/unbound.conf" <<UB
 	qname-minimisation: no
 	minimal-responses: yes
 	local-zone: "test." nodefault
