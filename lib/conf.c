@@ -39,12 +39,22 @@ conf_value(const struct confvar *v)
 	return env_or(v->name, v->def);
 }
 
+/* strlcpy: cut to fit, always terminated */
+static void
+copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
 int
 conf_set_err(struct conf_err *err, const char *var, const char *value, const char *reason)
 {
-	snprintf(err->var, sizeof(err->var), "%s", var);
-	snprintf(err->value, sizeof(err->value), "%s", value ? value : "");
-	snprintf(err->reason, sizeof(err->reason), "%s", reason);
+	copy_cut(err->var, sizeof(err->var), var);
+	copy_cut(err->value, sizeof(err->value), value);
+	copy_cut(err->reason, sizeof(err->reason), reason);
 	return -1;
 }
 
