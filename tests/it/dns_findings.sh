@@ -86,7 +86,7 @@ ZONE
 nsd_start "$NSD_PORT" sec.test sec.test.signed plain.test plain.test 2.0.192.in-addr.arpa rev
 dns_wait "$NSD_PORT" sec.test || { cat "$Z/nsd.log" "$Z/stdout" >&2; fail "nsd did not start"; }
 unbound_start "$UB_PORT" "$NSD_PORT" allow "$Z/sec.test.ta" sec.test plain.test 2.0.192.in-addr.arpa
-dns_wait "$UB_PORT" sec.test || { cat "$T/unbound/unbound.log" >&2; fail "unbound did not start"; }
+dns_wait "$UB_PORT" sec.test || { cat "$UB_DIR/unbound.log" >&2; fail "unbound did not start"; }
 dig -p "$UB_PORT" @127.0.0.1 +dnssec _25._tcp.mx1.sec.test TLSA | grep -q 'flags:.* ad' ||
     fail "unbound does not validate sec.test: the AD bit test would prove nothing"
 

@@ -74,32 +74,34 @@ NSD
 	DNS_PIDS="$DNS_PIDS $!"
 }
 
+# unbound_start PORT NSDPORT ACCESS ...: files in $UB_DIR (one dir per port)
 # unbound_start PORT NSDPORT ACCESS TRUSTANCHOR-FILE|"" STUBZONE[@PORT]...
 unbound_start() {
 	_port=$1 _nsd=$2 _access=$3 _ta=$4
 	shift 4
-	mkdir -p "$T/unbound"
-	cat > "$T/unbound/unbound.conf" <<UB
+	UB_DIR=$T/unbound.$_port
+	mkdir -p "$UB_DIR"
+	cat > "$UB_DIR/unbound.conf" <<UB
 server:
 	interface: 127.0.0.1@$_port
 	port: $_port
 	do-daemonize: no
 	username: ""
 	chroot: ""
-	directory: "$T/unbound"
-	pidfile: "$T/unbound/unbound.pid"
+	directory: "$UB_DIR"
+	pidfile: "$UB_DIR/unbound.pid"
 	use-syslog: no
-	logfile: "$T/unbound/unbound.log"
+	logfile: "$UB_DIR/unbound.log"
 	verbosity: 1
-	num-threads: 1
+	num-threads: ${UB_THREADS:-1}
 	so-reuseport: no
 	do-ip6: no
 	do-not-query-localhost: no
 	access-control: 127.0.0.0/8 $_access
 	module-config: "validator iterator"
 UB
-	[ -z "$_ta" ] || printf '\ttrust-anchor-file: "%s"\n' "$_ta" >> "$T/unbound/unbound.conf"
-	cat >> "$T/unbound/unbound.conf" <<UB
+	[ -z "$_ta" ] || printf '\ttrust-anchor-file: "%s"\n' "$_ta" >> "$UB_DIR/unbound.conf"
+	cat >> "$UB_DIR/unbound.conf" <<UB
 	qname-minimisation: no
 	minimal-responses: yes
 	local-zone: "test." nodefault
@@ -113,10 +115,10 @@ UB
 		case $_z in
 		*@*) printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' "${_z%@*}" "${_z#*@}" ;;
 		*) printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' "$_z" "$_nsd" ;;
-		esac >> "$T/unbound/unbound.conf"
+		esac >> "$UB_DIR/unbound.conf"
 	done
-	unbound-checkconf "$T/unbound/unbound.conf" >/dev/null || fail "unbound.conf"
-	unbound -d -c "$T/unbound/unbound.conf" > "$T/unbound/stdout" 2>&1 &
+	unbound-checkconf "$UB_DIR/unbound.conf" >/dev/null || fail "unbound.conf"
+	unbound -d -c "$UB_DIR/unbound.conf" > "$UB_DIR/stdout" 2>&1 &
 	DNS_PIDS="$DNS_PIDS $!"
 }
 
