@@ -92,13 +92,16 @@ struct dns_dkim {
 	unsigned char raw[DKIM_KEYMAX];		/* RSAPublicKey, or the raw ed25519 key */
 };
 
-static struct {
+struct dns_config {
 	unsigned long timeout;
 	struct dns_ip self[DNS_MAXSELF];
 	unsigned nself;
 	struct dns_dkim dkim[DNS_MAXDKIM];
 	unsigned ndkim;
-} dns_conf;
+};
+
+/* the configuration in use, and the one being read (kept only when valid) */
+static struct dns_config dns_conf, dns_next;
 
 /* One name and type asked once per run; jobs wait on it. */
 struct dns_entry {
@@ -243,10 +246,10 @@ static int
 dns_selfip_add(const char *item, size_t len, void *arg)
 {
 	(void)arg;
-	if (dns_conf.nself == DNS_MAXSELF ||
-	    dns_ip_parse(item, len, &dns_conf.self[dns_conf.nself]) < 0)
+	if (dns_next.nself == DNS_MAXSELF ||
+	    dns_ip_parse(item, len, &dns_next.self[dns_next.nself]) < 0)
 		return -1;
-	dns_conf.nself++;
+	dns_next.nself++;
 	return 0;
 }
 
@@ -304,7 +307,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 	const char *why = "want selector:domain[:keyfile]";
 	size_t i;
 
-	if (len >= sizeof(buf) || dns_conf.ndkim == DNS_MAXDKIM)
+	if (len >= sizeof(buf) || dns_next.ndkim == DNS_MAXDKIM)
 		goto bad;
 	memcpy(buf, item, len);
 	buf[len] = 0;
@@ -313,7 +316,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 	*dom++ = 0;
 	if ((file = strchr(dom, ':')))
 		*file++ = 0;
-	d = &dns_conf.dkim[dns_conf.ndkim];
+	d = &dns_next.dkim[dns_next.ndkim];
 	memset(d, 0, sizeof(*d));
 	if (!*buf || strlen(buf) >= sizeof(d->selector) || !*dom ||
 	    strlen(dom) >= sizeof(d->domain) || (file && !*file))
@@ -323,7 +326,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 		d->domain[i] = (char)tolower((unsigned char)dom[i]);
 	if (file && dns_dkim_keyfile(d, file, &why) < 0)
 		goto bad;
-	dns_conf.ndkim++;
+	dns_next.ndkim++;
 	return 0;
 bad:
 	conf_set_err(c->err, var_dkim.name, conf_value(&var_dkim), why);
@@ -337,18 +340,18 @@ dns_configure(const struct conf *conf, struct conf_err *err)
 	const char *v;
 
 	(void)conf;
-	if (conf_ulong(&var_timeout, 100, 600000, &dns_conf.timeout, err) < 0)
+	memset(&dns_next, 0, sizeof(dns_next));
+	if (conf_ulong(&var_timeout, 100, 600000, &dns_next.timeout, err) < 0)
 		return -1;
 	v = conf_value(&var_servers);
 	if (conf_list(v, dns_server_ok, NULL) != 0)
 		return conf_set_err(err, var_servers.name, v, "want IP, IP:PORT or [IPv6]:PORT");
-	dns_conf.nself = 0;
 	v = conf_value(&var_selfips);
 	if (conf_list(v, dns_selfip_add, NULL) != 0)
 		return conf_set_err(err, var_selfips.name, v, "want at most 16 IP addresses");
-	dns_conf.ndkim = 0;
 	if (conf_list(conf_value(&var_dkim), dns_dkim_add, &dc) != 0)
 		return -1;
+	dns_conf = dns_next;
 	return 0;
 }
 

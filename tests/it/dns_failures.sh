@@ -5,6 +5,24 @@
 . "$SOURCE_DIR/tests/it/lib.sh"
 . "$SOURCE_DIR/tests/it/lib-dns.sh"
 
+# bad configuration: fatal at start, exit 111
+make_qmailhome "$T/qmail" mx.ok.test
+badconf() {	# VAR VALUE
+	st=0
+	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" "$1=$2" "$MAINTD" -1 -C dns > "$T/out" 2>&1 || st=$?
+	[ "$st" = 111 ] || fail "$1=$2: exit $st, want 111"
+	grep -q "^fatal maintd: bad-config var=$1 " "$T/out" || { cat "$T/out"; fail "$1=$2: no bad-config"; }
+}
+badconf MAINTD_DNS_SERVERS 127.0.0.1:99999
+badconf MAINTD_DNS_SERVERS resolver.example
+badconf MAINTD_DNS_SELFIPS 192.0.2.300
+badconf MAINTD_DNS_TIMEOUT 10
+badconf MAINTD_DKIM selector-only
+badconf MAINTD_DKIM "s1:example.org:$T/no-such-key.pem"
+echo "not a key" > "$T/junk.pem"
+badconf MAINTD_DKIM "s1:example.org:$T/junk.pem"
+pass "bad configuration"
+
 NSD_PORT=$(free_udp_port)
 UB_PORT=$(free_udp_port)
 DEAD_PORT=$(free_udp_port)	# nobody listens there
@@ -28,7 +46,6 @@ dns_wait "$NSD_PORT" ok.test || fail "nsd did not start"
 unbound_start "$UB_PORT" "$NSD_PORT" allow "" ok.test broken.test
 dns_wait "$UB_PORT" ok.test || fail "unbound did not start"
 
-make_qmailhome "$T/qmail" mx.ok.test
 printf '%s\n' good.ok.test bare.ok.test x.broken.test > "$T/qmail/control/rcpthosts"
 
 run() {	# SERVERS TIMEOUT-MS [DKIM]

@@ -64,6 +64,15 @@ spffail	MX 10 mx2
 spffail	TXT "v=spf1 ip4:198.51.100.1 -all"
 nospf	MX 10 mx2
 many	MX 10 mx2
+dmarc2	MX 10 mx2
+_dmarc.dmarc2	TXT "v=DMARC1; p=none"
+_dmarc.dmarc2	TXT "v=DMARC1; p=reject"
+dmarcbad	MX 10 mx2
+_dmarc.dmarcbad	TXT "v=DMARC1; p=block"
+macro	MX 10 mx2
+macro	TXT "v=spf1 exists:%{p}.plain.test -all"
+soft	MX 10 mx2
+soft	TXT "v=spf1 ip4:192.0.2.10 ~all"
 many	TXT "v=spf1 include:i1.plain.test ip4:192.0.2.0/24 -all"
 ZONE
 i=1
@@ -93,7 +102,8 @@ dig -p "$UB_PORT" @127.0.0.1 +dnssec _25._tcp.mx1.sec.test TLSA | grep -q 'flags
 make_qmailhome "$T/qmail" mx1.sec.test
 printf '%s\n' good.sec.test .wild.sec.test nomx.plain.test nullmx.plain.test cname.plain.test \
     partial.plain.test dead.plain.test literal.plain.test tlsa.plain.test badtlsa.plain.test \
-    twospf.plain.test spffail.plain.test nospf.plain.test many.plain.test > "$T/qmail/control/rcpthosts"
+    twospf.plain.test spffail.plain.test nospf.plain.test many.plain.test dmarc2.plain.test \
+    dmarcbad.plain.test macro.plain.test soft.plain.test > "$T/qmail/control/rcpthosts"
 
 run() {
 	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" \
@@ -112,7 +122,7 @@ check_grammar "$T/out"
 has() { grep -Eq -- "$1" "$T/out" || fail "no line matching: $1"; }
 hasnt() { ! grep -Eq -- "$1" "$T/out" || fail "a line matching: $1"; }
 
-has '^info dns: checked domains=13 queries=[0-9]+ failed=0 ms=[0-9]+$'
+has '^info dns: checked domains=17 queries=[0-9]+ failed=0 ms=[0-9]+$'
 has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=192.0.2.10$'
 hasnt '^(warn|crit) dns: [a-z-]+ domain=good.sec.test'
 has '^info dns: dmarc domain=good.sec.test policy=reject$'
@@ -134,6 +144,11 @@ has '^warn dns: spf-lookups domain=many.plain.test count=1[1-9] limit=10$'
 has '^crit dns: spf-fail domain=many.plain.test ip=192.0.2.10 result=permerror reason=lookup-limit$'
 has '^warn dns: dmarc-missing domain=nospf.plain.test$'
 hasnt 'wild.sec.test'
+has '^warn dns: dmarc-multiple domain=dmarc2.plain.test count=2$'
+has '^warn dns: dmarc-syntax domain=dmarcbad.plain.test reason=bad-policy$'
+has '^warn dns: spf-unsupported domain=macro.plain.test$'
+has '^warn dns: spf-fail domain=soft.plain.test ip=192.0.2.11 result=softfail$'
+hasnt 'spf-fail domain=soft.plain.test ip=192.0.2.10 '
 hasnt 'dkim-[a-z-]+ selector=sel1 '
 has '^crit dns: dkim-key-mismatch selector=sel2 domain=good.sec.test$'
 has '^warn dns: dkim-missing selector=sel3 domain=good.sec.test reason=nxdomain$'
@@ -147,3 +162,17 @@ has '^warn dns: helo-mismatch ip=192.0.2.11 helo=mx1.sec.test$'
 hasnt 'lookup-failed'
 grep -q "^mx1.sec.test 1 3 1 1 $TLSAHASH\$" "$T/state/dns-tlsa" || fail "dns-tlsa state file"
 pass "dns findings"
+
+# the self IPs by default: control/me's addresses (so HELO matches); none: no-selfips
+printf 'good.sec.test\n' > "$T/qmail/control/rcpthosts"
+env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state2" MAINTD_DNS_SERVERS="127.0.0.1:$UB_PORT" \
+    "$MAINTD" -1 -C dns > "$T/out" 2>&1 || fail "exit $?: the good domain from this server"
+cat "$T/out"
+grep -q '^info dns: checked domains=1 ' "$T/out" || fail "no checked line"
+grep -Eq '^(warn|crit)' "$T/out" && fail "findings for a good domain and self IP"
+echo mx9.plain.test > "$T/qmail/control/me"
+env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state3" MAINTD_DNS_SERVERS="127.0.0.1:$UB_PORT" \
+    "$MAINTD" -1 -C dns > "$T/out" 2>&1 || true
+cat "$T/out"
+grep -q '^warn dns: no-selfips me=mx9.plain.test$' "$T/out" || fail "no no-selfips"
+pass "self IPs from control/me"
