@@ -59,6 +59,7 @@
 #define EV_HELO_MISMATCH "helo-mismatch"
 #define EV_NO_SELFIPS "no-selfips"
 #define EV_LOOKUP_FAILED "lookup-failed"
+#define EV_CANNOT_RUN "cannot-run"
 #define EV_CHECKED "checked"
 
 static const char *const dns_events[] = {
@@ -67,7 +68,7 @@ static const char *const dns_events[] = {
 	EV_SPF_FAIL, EV_SPF_LOOKUPS, EV_SPF_UNSUPPORTED, EV_DMARC, EV_DMARC_MISSING,
 	EV_DMARC_MULTIPLE, EV_DMARC_SYNTAX, EV_DKIM_MISSING, EV_DKIM_REVOKED,
 	EV_DKIM_KEY_MISMATCH, EV_PTR_MISSING, EV_FCRDNS_MISMATCH, EV_HELO_MISMATCH,
-	EV_NO_SELFIPS, EV_LOOKUP_FAILED, EV_CHECKED, NULL
+	EV_NO_SELFIPS, EV_LOOKUP_FAILED, EV_CANNOT_RUN, EV_CHECKED, NULL
 };
 
 static const struct confvar var_domains = { "MAINTD_DNS_DOMAINS", "" };
@@ -1226,9 +1227,8 @@ dns_start(struct sweep *sw)
 	    !(run->finish = event_new(sw->base, -1, 0, dns_on_finish, run)) ||
 	    !(run->res = resolv_new(sw->base, conf_value(&var_servers), (unsigned)dns_conf.timeout,
 	    err, sizeof(err)))) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_LOOKUP_FAILED);
-		finding_add(&f, "name", ".");
-		finding_add(&f, "type", "-");
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
+		finding_add(&f, "what", "resolver");
 		finding_add(&f, "error", err);
 		sweep_emit(sw, &f);
 		dns_run_free(run);
@@ -1245,9 +1245,8 @@ dns_start(struct sweep *sw)
 		run->selfst = 1;
 	}
 	if (dns_add_jobs(run) < 0) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_LOOKUP_FAILED);
-		finding_add(&f, "name", "rcpthosts");
-		finding_add(&f, "type", "-");
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
+		finding_add(&f, "what", "rcpthosts");
 		finding_add(&f, "error", strerror(errno));
 		sweep_emit(sw, &f);
 		dns_run_free(run);
