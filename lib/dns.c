@@ -501,10 +501,12 @@ dns_on_answer(void *arg, enum resolv_status st, const unsigned char *abuf, size_
 
 	(void)ad;
 	e->st = st;
-	if (st == RESOLV_OK) {
+	/* NXDOMAIN and NODATA too: a dangling CNAME is still a CNAME */
+	if (abuf && (st == RESOLV_OK || st == RESOLV_NODATA || st == RESOLV_NXDOMAIN)) {
 		if (dns_entry_fill(e, abuf, alen) < 0)
 			e->st = RESOLV_ERROR;
-		else if (e->type == TLSA_TYPE ? !e->tlsa->n && !e->tlsa->malformed : !e->n)
+		else if (st == RESOLV_OK &&
+		    (e->type == TLSA_TYPE ? !e->tlsa->n && !e->tlsa->malformed : !e->n))
 			e->st = RESOLV_NODATA;	/* only RRs of other types or classes */
 	}
 	dns_entry_done(e);

@@ -51,6 +51,8 @@ alias	CNAME mx2
 nomx	A 192.0.2.20
 nullmx	MX 0 .
 cname	MX 10 alias
+dangling	MX 10 alias2
+alias2	CNAME gone
 partial	MX 10 gone
 partial	MX 20 mx1.sec.test.
 dead	MX 10 gone
@@ -103,7 +105,8 @@ make_qmailhome "$T/qmail" mx1.sec.test
 printf '%s\n' good.sec.test .wild.sec.test nomx.plain.test nullmx.plain.test cname.plain.test \
     partial.plain.test dead.plain.test literal.plain.test tlsa.plain.test badtlsa.plain.test \
     twospf.plain.test spffail.plain.test nospf.plain.test many.plain.test dmarc2.plain.test \
-    dmarcbad.plain.test macro.plain.test soft.plain.test > "$T/qmail/control/rcpthosts"
+    dmarcbad.plain.test macro.plain.test soft.plain.test dangling.plain.test \
+    > "$T/qmail/control/rcpthosts"
 
 run() {
 	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" \
@@ -122,7 +125,7 @@ check_grammar "$T/out"
 has() { grep -Eq -- "$1" "$T/out" || fail "no line matching: $1"; }
 hasnt() { ! grep -Eq -- "$1" "$T/out" || fail "a line matching: $1"; }
 
-has '^info dns: checked domains=17 queries=[0-9]+ failed=0 ms=[0-9]+$'
+has '^info dns: checked domains=18 queries=[0-9]+ failed=0 ms=[0-9]+$'
 has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=192.0.2.10$'
 hasnt '^(warn|crit) dns: [a-z-]+ domain=good.sec.test'
 has '^info dns: dmarc domain=good.sec.test policy=reject$'
@@ -132,6 +135,8 @@ has '^warn dns: mx-missing domain=nomx.plain.test$'
 has '^info dns: null-mx domain=nullmx.plain.test$'
 has '^warn dns: mx-cname domain=cname.plain.test mx=alias.plain.test$'
 has '^warn dns: mx-unresolvable domain=partial.plain.test mx=gone.plain.test$'
+has '^warn dns: mx-cname domain=dangling.plain.test mx=alias2.plain.test$'
+has '^crit dns: mx-unresolvable domain=dangling.plain.test mx=alias2.plain.test$'
 has '^crit dns: mx-unresolvable domain=dead.plain.test mx=gone.plain.test$'
 has '^warn dns: mx-ip-literal domain=literal.plain.test mx=192.0.2.99$'
 has '^warn dns: tlsa-insecure mx=mx2.plain.test records=1$'
