@@ -1105,6 +1105,16 @@ dns_hex(const unsigned char *p, size_t n, FILE *fp)
 		fprintf(fp, "%02x", *p++);
 }
 
+/* A host name safe to write as one word of a line: letters, digits, - _ . */
+static int
+dns_ldh(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+			return 0;
+	return 1;
+}
+
 /* The TLSA records of this server's MX hosts, replaced atomically. */
 static void
 dns_save_tlsa(struct dns_run *run)
@@ -1120,7 +1130,7 @@ dns_save_tlsa(struct dns_run *run)
 		return;
 	for (i = 0; i < DNS_HASH; i++)
 		for (e = run->hash[i]; e; e = e->hnext) {
-			if (e->type != TLSA_TYPE || e->st != RESOLV_OK)
+			if (e->type != TLSA_TYPE || e->st != RESOLV_OK || !dns_ldh(e->name))
 				continue;
 			for (k = 0; k < e->tlsa->n; k++) {
 				fprintf(fp, "%s %d %u %u %u ", e->name + 9, e->tlsa->ad,
