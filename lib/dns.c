@@ -883,45 +883,48 @@ dns_spf(struct dns_job *j)
 
 /* DMARC and DKIM */
 
+/* _dmarc.D, else the nearest parent's record, whose sp= applies (the tree
+ * walk of DMARCbis: RFC 7489's organisational domain needs the Public
+ * Suffix List). Top-level domains are not asked. */
 static void
 dns_dmarc(struct dns_job *j)
 {
 	char name[DNS_NAMEMAX + 16];
-	const char *policy, *why;
+	const char *at, *next, *policy, *subpolicy, *why;
 	struct dns_entry *e;
 	struct finding f;
-	unsigned i, n = 0, which = 0;
+	unsigned i, n, which = 0;
 
-	snprintf(name, sizeof(name), "_dmarc.%s", j->domain);
-	if (!(e = dns_need(j, name, T_TXT)) || dns_temp(e))
-		return;
-	for (i = 0; e->st == RESOLV_OK && i < e->n; i++)
-		if (dmarc_is_record((const char *)e->rd[i].p, e->rd[i].len)) {
-			n++;
-			which = i;
-		}
-	if (n != 1) {
+	for (at = j->domain;; at = next + 1) {
+		snprintf(name, sizeof(name), "_dmarc.%s", at);
+		if (!(e = dns_need(j, name, T_TXT)) || dns_temp(e))
+			return;
+		for (i = n = 0; e->st == RESOLV_OK && i < e->n; i++)
+			if (dmarc_is_record((const char *)e->rd[i].p, e->rd[i].len)) {
+				n++;
+				which = i;
+			}
+		if (n || !(next = strchr(at, '.')) || !strchr(next + 1, '.'))
+			break;
+	}
+	if (n == 1 && dmarc_parse((const char *)e->rd[which].p, e->rd[which].len, &policy,
+	    &subpolicy, &why) == 0) {
+		finding_init(&f, LEVEL_INFO, FINDING_STATE, NULL, EV_DMARC);
+		finding_add(&f, "domain", j->domain);
+		finding_add(&f, "policy", at == j->domain ? policy : subpolicy);
+		finding_subject(&f);
+	} else {
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL,
-		    n ? EV_DMARC_MULTIPLE : EV_DMARC_MISSING);
+		    n == 0 ? EV_DMARC_MISSING : n > 1 ? EV_DMARC_MULTIPLE : EV_DMARC_SYNTAX);
 		finding_add(&f, "domain", j->domain);
 		finding_subject(&f);
-		if (n)
+		if (n > 1)
 			finding_addu(&f, "count", n);
-		dns_emit(j, &f);
-		return;
+		else if (n == 1)
+			finding_add(&f, "reason", why);
 	}
-	if (dmarc_parse((const char *)e->rd[which].p, e->rd[which].len, &policy, &why) < 0) {
-		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_DMARC_SYNTAX);
-		finding_add(&f, "domain", j->domain);
-		finding_subject(&f);
-		finding_add(&f, "reason", why);
-		dns_emit(j, &f);
-		return;
-	}
-	finding_init(&f, LEVEL_INFO, FINDING_STATE, NULL, EV_DMARC);
-	finding_add(&f, "domain", j->domain);
-	finding_add(&f, "policy", policy);
-	finding_subject(&f);
+	if (n && at != j->domain)
+		finding_add(&f, "from", at);
 	dns_emit(j, &f);
 }
 

@@ -30,7 +30,9 @@ mx1	A 192.0.2.10
 _25._tcp.mx1	TLSA 3 1 1 $TLSAHASH
 good	MX 10 mx1
 good	TXT "v=spf1 mx a:mx1.sec.test ip4:192.0.2.0/24 -all"
-_dmarc.good	TXT "v=DMARC1; p=reject; rua=mailto:d@good.sec.test"
+_dmarc.good	TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@good.sec.test"
+sub.good	MX 10 mx1
+sub.good	TXT "v=spf1 ip4:192.0.2.0/24 -all"
 sel1._domainkey.good	TXT "v=DKIM1; k=rsa; p=" $(txtkey "$T/key1.pem")
 sel2._domainkey.good	TXT "v=DKIM1; k=rsa; p=" $(txtkey "$T/key2.pem")
 sel4._domainkey.good	TXT "v=DKIM1; p="
@@ -102,7 +104,7 @@ dig -p "$UB_PORT" @127.0.0.1 +dnssec _25._tcp.mx1.sec.test TLSA | grep -q 'flags
     fail "unbound does not validate sec.test: the AD bit test would prove nothing"
 
 make_qmailhome "$T/qmail" mx1.sec.test
-printf '%s\n' good.sec.test .wild.sec.test nomx.plain.test nullmx.plain.test cname.plain.test \
+printf '%s\n' good.sec.test sub.good.sec.test .wild.sec.test nomx.plain.test nullmx.plain.test cname.plain.test \
     partial.plain.test dead.plain.test literal.plain.test tlsa.plain.test badtlsa.plain.test \
     twospf.plain.test spffail.plain.test nospf.plain.test many.plain.test dmarc2.plain.test \
     dmarcbad.plain.test macro.plain.test soft.plain.test dangling.plain.test \
@@ -125,10 +127,12 @@ check_grammar "$T/out"
 has() { grep -Eq -- "$1" "$T/out" || fail "no line matching: $1"; }
 hasnt() { ! grep -Eq -- "$1" "$T/out" || fail "a line matching: $1"; }
 
-has '^info dns: checked domains=18 queries=[0-9]+ failed=0 ms=[0-9]+$'
+has '^info dns: checked domains=19 queries=[0-9]+ failed=0 ms=[0-9]+$'
 has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=192.0.2.10$'
 hasnt '^(warn|crit) dns: [a-z-]+ domain=good.sec.test'
 has '^info dns: dmarc domain=good.sec.test policy=reject$'
+has '^info dns: dmarc domain=sub.good.sec.test policy=quarantine from=good.sec.test$'
+hasnt 'dmarc-missing domain=sub.good.sec.test'
 has '^info dns: tlsa mx=mx1.sec.test usage=3 selector=1 mtype=1 ad=1 len=32$'
 hasnt 'tlsa-insecure mx=mx1.sec.test'
 has '^warn dns: mx-missing domain=nomx.plain.test$'
