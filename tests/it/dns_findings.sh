@@ -27,12 +27,13 @@ cat > "$Z/sec.test" <<ZONE
 	NS ns
 ns	A 127.0.0.1
 mx1	A 192.0.2.10
+mx1	AAAA 2001:db8::10
 _25._tcp.mx1	TLSA 3 1 1 $TLSAHASH
 good	MX 10 mx1
 good	TXT "v=spf1 mx a:mx1.sec.test ip4:192.0.2.0/24 -all"
 _dmarc.good	TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@good.sec.test"
 sub.good	MX 10 mx1
-sub.good	TXT "v=spf1 ip4:192.0.2.0/24 -all"
+sub.good	TXT "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"
 sel1._domainkey.good	TXT "v=DKIM1; k=rsa; p=" $(txtkey "$T/key1.pem")
 sel2._domainkey.good	TXT "v=DKIM1; k=rsa; p=" $(txtkey "$T/key2.pem")
 sel4._domainkey.good	TXT "v=DKIM1; p="
@@ -96,9 +97,19 @@ cat > "$Z/rev" <<ZONE
 12	PTR nomx.plain.test.
 ZONE
 
-nsd_start "$NSD_PORT" sec.test sec.test.signed plain.test plain.test 2.0.192.in-addr.arpa rev
+cat > "$Z/rev6" <<ZONE
+\$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.
+\$TTL 3600
+@	SOA ns.sec.test. hostmaster.sec.test. 1 3600 600 86400 300
+	NS ns.sec.test.
+0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0	PTR mx1.sec.test.
+ZONE
+
+nsd_start "$NSD_PORT" sec.test sec.test.signed plain.test plain.test 2.0.192.in-addr.arpa rev \
+    8.b.d.0.1.0.0.2.ip6.arpa rev6
 dns_wait "$NSD_PORT" sec.test || { cat "$Z/nsd.log" "$Z/stdout" >&2; fail "nsd did not start"; }
-unbound_start "$UB_PORT" "$NSD_PORT" allow "$Z/sec.test.ta" sec.test plain.test 2.0.192.in-addr.arpa
+unbound_start "$UB_PORT" "$NSD_PORT" allow "$Z/sec.test.ta" sec.test plain.test 2.0.192.in-addr.arpa \
+    8.b.d.0.1.0.0.2.ip6.arpa
 dns_wait "$UB_PORT" sec.test || { cat "$UB_DIR/unbound.log" >&2; fail "unbound did not start"; }
 dig -p "$UB_PORT" @127.0.0.1 +dnssec _25._tcp.mx1.sec.test TLSA | grep -q 'flags:.* ad' ||
     fail "unbound does not validate sec.test: the AD bit test would prove nothing"
@@ -113,7 +124,7 @@ printf '%s\n' good.sec.test sub.good.sec.test .wild.sec.test nomx.plain.test nul
 run() {
 	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" \
 	    MAINTD_DNS_SERVERS="127.0.0.1:$UB_PORT" \
-	    MAINTD_DNS_SELFIPS="192.0.2.10 192.0.2.11,192.0.2.12" \
+	    MAINTD_DNS_SELFIPS="192.0.2.10 192.0.2.11,192.0.2.12 2001:db8::10" \
 	    MAINTD_DKIM="sel1:good.sec.test:$T/key1.pem sel2:good.sec.test:$T/key1.pem sel3:good.sec.test sel4:good.sec.test" \
 	    MAINTD_DNS_TIMEOUT=3000 \
 	    "$MAINTD" -1 -v -C dns > "$T/out" 2>&1
@@ -129,6 +140,9 @@ hasnt() { ! grep -Eq -- "$1" "$T/out" || fail "a line matching: $1"; }
 
 has '^info dns: checked domains=19 queries=[0-9]+ failed=0 ms=[0-9]+$'
 has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=192.0.2.10$'
+has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=2001:db8::10$'
+hasnt '(ptr-missing|fcrdns-mismatch|helo-mismatch) ip=2001:db8::10'
+has '^crit dns: spf-fail domain=spffail.plain.test ip=2001:db8::10 result=fail$'
 hasnt '^(warn|crit) dns: [a-z-]+ domain=good.sec.test'
 has '^info dns: dmarc domain=good.sec.test policy=reject$'
 has '^info dns: dmarc domain=sub.good.sec.test policy=quarantine from=good.sec.test$'

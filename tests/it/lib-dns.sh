@@ -106,6 +106,7 @@ UB
 	minimal-responses: yes
 	local-zone: "test." nodefault
 	local-zone: "2.0.192.in-addr.arpa." nodefault
+	local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." nodefault
 	outgoing-range: 256
 	num-queries-per-thread: 2048
 	msg-cache-size: 32m
