@@ -1153,7 +1153,8 @@ dns_on_finish(evutil_socket_t fd, short what, void *arg)
 	struct sweep *sw = run->sw;
 	struct timespec t;
 	struct finding f;
-	int allfailed = run->queries && run->failed == run->queries;
+	/* a failed lookup hid whatever depended on it: that is no reason to clear it */
+	int failed = run->failed > 0;
 
 	(void)fd;
 	(void)what;
@@ -1168,7 +1169,7 @@ dns_on_finish(evutil_socket_t fd, short what, void *arg)
 	dns_save_tlsa(run);
 	dns_run_free(run);
 	sw->data = NULL;
-	sweep_done(sw, allfailed ? CHECK_FAILED : CHECK_OK);
+	sweep_done(sw, failed ? CHECK_FAILED : CHECK_OK);
 }
 
 struct dns_domains {

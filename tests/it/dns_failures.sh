@@ -108,5 +108,23 @@ grep -q '^warn dns: mx-missing domain=bare.ok.test$' "$T/out" || fail "the worki
 grep -q '^warn dns: spf-missing domain=bare.ok.test$' "$T/out" || fail "the working zone was not checked"
 grep -q '^warn dns: dkim-missing selector=s1 domain=good.ok.test reason=nxdomain$' "$T/out" || fail "dkim"
 ! grep -E '^(warn|crit) dns: [a-z-]+ domain=good.ok.test' "$T/out" || fail "a finding for the good domain"
-[ "$st" = 1 ] || fail "exit $st, want 1 (warnings)"
+[ "$st" = 3 ] || fail "exit $st, want 3 (a lookup failed: could not check all)"
 pass "servfail"
+
+# the daemon: a finding whose lookup fails in a later sweep is not cleared
+env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state-d" MAINTD_CHECKS=dns \
+    MAINTD_DNS_SERVERS="127.0.0.1:$NSD_PORT" MAINTD_DNS_TIMEOUT=600 \
+    "$MAINTD" > "$T/daemon" 2>&1 &
+dpid=$!
+at_exit "kill $dpid"
+wait_for "$T/daemon" 'sweep: done reason=start' 20 || fail "no first sweep"
+grep -q '^warn dns: spf-missing domain=bare.ok.test$' "$T/daemon" || fail "no spf-missing"
+kill -STOP $nsd_procs
+kill -HUP "$dpid"
+wait_for "$T/daemon" 'sweep: done reason=hup' 20 || fail "no second sweep"
+kill -CONT $nsd_procs
+cat "$T/daemon"
+grep -q 'lookup-failed name=bare.ok.test type=TXT error=timeout' "$T/daemon" || fail "no timeout"
+! grep -q 'cleared' "$T/daemon" || fail "a finding cleared because its lookup failed"
+kill -TERM "$dpid"
+pass "no clearing on lookup failures"
