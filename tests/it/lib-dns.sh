@@ -3,7 +3,7 @@
 # front of it with the signed zone's trust anchor, both in the foreground,
 # with their files under $T, killed at exit.
 
-# lib.sh's at_exit takes one word: our servers are killed by one function
+# the servers, killed (and continued, should a test have stopped them) at exit
 DNS_PIDS=""
 dns_kill() {
 	for _p in $DNS_PIDS; do
