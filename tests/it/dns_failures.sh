@@ -78,7 +78,7 @@ tree() {	# PID and its descendants (nsd's server runs two levels down)
 	for _c in $(pgrep -P "$1"); do tree "$_c"; done
 }
 nsd_procs=$(tree "$NSD_PID" | tr '\n' ' ')
-at_exit "kill -CONT $nsd_procs 2>/dev/null"	# runs after dns_kill's TERM: they exit
+at_exit "kill -CONT $nsd_procs 2>/dev/null"	# before dns_kill: stopped, they would not exit
 kill -STOP $nsd_procs
 t0=$(date +%s)
 run "127.0.0.1:$NSD_PORT" 600
