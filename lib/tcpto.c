@@ -21,7 +21,8 @@ static const struct confvar *const tcpto_vars[] = { &var_maxage, &var_prune, NUL
 static const char *const tcpto_events[] = {
 	TCPTO_EV_TABLE, TCPTO_EV_ENTRY, TCPTO_EV_PRUNED, TCPTO_EV_FULL, TCPTO_EV_FUTURE,
 	TCPTO_EV_UNKNOWN, TCPTO_EV_MISSING, TCPTO_EV_NOTFILE, TCPTO_EV_OWNER,
-	TCPTO_EV_MODE, TCPTO_EV_UNREADABLE, TCPTO_EV_LOCKBUSY, TCPTO_EV_WRITEFAIL, NULL
+	TCPTO_EV_MODE, TCPTO_EV_UNREADABLE, TCPTO_EV_LOCKBUSY, TCPTO_EV_WAITED,
+	TCPTO_EV_WRITEFAIL, NULL
 };
 
 static struct {
@@ -283,6 +284,13 @@ tcpto_lock(struct tcpto_run *r)
 	char tries[16];
 
 	if (tcpto_trylock(r->fd) == 0) {
+		if (r->tries && r->sw->verbose) {
+			struct finding f;
+
+			finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, TCPTO_EV_WAITED);
+			finding_addu(&f, "tries", r->tries + 1);
+			sweep_emit(r->sw, &f);
+		}
 		tcpto_locked(r);
 		return;
 	}

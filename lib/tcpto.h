@@ -19,6 +19,7 @@
 #define TCPTO_EV_MODE		"bad-mode"
 #define TCPTO_EV_UNREADABLE	"unreadable"
 #define TCPTO_EV_LOCKBUSY	"lock-busy"
+#define TCPTO_EV_WAITED		"lock-waited"
 #define TCPTO_EV_WRITEFAIL	"write-failed"
 
 /* The lock wait: LOCK_NB attempts this far apart, then lock-busy. */
