@@ -144,7 +144,7 @@ do_hammer(const char *file, unsigned n)
 {
 	unsigned char buf[SIZE], last[SIZE] = { 0 }, stale[SLOTS] = { 0 }, mine[SLOTS] = { 0 };
 	static const unsigned char zero[16];
-	struct timespec ts = { 0, 1000000 };
+	struct timespec ts = { 0, 2000000 };
 	unsigned k, s, cleared = 0;
 
 	for (k = 0; k <= n; k++) {
