@@ -3,8 +3,9 @@
 . "$SOURCE_DIR/tests/it/lib.sh"
 . "$SOURCE_DIR/tests/it/lib_tcpto.sh"
 
-# the entries against qmail-tcpto's own output: ip, count exact, age to the second
-# (the clock may tick once or twice between the shift and the run)
+# the entries against qmail-tcpto's own output: ip, count exact, age to within 5 s
+# (the clock ticks between the shift and the run, more so under ASan; the unit
+# test compares ages exactly)
 compare_listing() {
 	awk '{ print $1, $10, $4 }' "$TR/$1.qmail-tcpto.txt" > "$T/want"
 	sed -n 's/^info tcpto: entry ip=\([^ ]*\) timeouts=\([0-9]*\) age=\([0-9]*\) skipped=\(yes\|no\)$/\1 \2 \3 \4/p' \
@@ -12,7 +13,7 @@ compare_listing() {
 	[ "$(wc -l < "$T/got")" = "$(wc -l < "$T/want")" ] ||
 	    { cat "$T/out" >&2; fail "$1: $(wc -l < "$T/got") entries, qmail-tcpto listed $(wc -l < "$T/want")"; }
 	paste -d ' ' "$T/want" "$T/got" | awk -v name="$1" '
-	    $1 != $4 || $2 != $5 || $6 < $3 || $6 > $3 + 2 ||
+	    $1 != $4 || $2 != $5 || $6 < $3 || $6 > $3 + 5 ||
 	    ($7 == "yes") != ($2 >= 2) { print name ": " $0; bad = 1 }
 	    END { exit bad }' || fail "$1: entries differ from qmail-tcpto"
 	[ "$(wc -l < "$T/want")" -gt 0 ] || fail "$1: nothing listed"
@@ -45,8 +46,8 @@ zero_slots "$T/want.bin" 16 3 4
 ino=$(stat -c %i "$TAB")
 run MAINTD_TCPTO_MAXAGE=7050
 expect_status 0 "prune"
-expect_line '^info tcpto: pruned ip=127\.0\.0\.5 timeouts=0 age=714[2-4]$' "prune"
-expect_line '^info tcpto: pruned ip=127\.0\.0\.6 timeouts=1 age=708[0-2]$' "prune"
+expect_line '^info tcpto: pruned ip=127\.0\.0\.5 timeouts=0 age=714[2-7]$' "prune"
+expect_line '^info tcpto: pruned ip=127\.0\.0\.6 timeouts=1 age=708[0-5]$' "prune"
 [ "$(count "$T/out" ' pruned ip=')" = 2 ] || fail "prune: not exactly 2 records pruned"
 expect_line '^info tcpto: table layout=classic slots=64 used=3 skipped=0 pruned=2$' "prune"
 cmp "$T/want.bin" "$TAB" || fail "prune: bytes other than the two stale records changed"
@@ -91,10 +92,10 @@ install_table "$T/sq.bin"
 cp "$T/sq.bin" "$T/want.bin"
 zero_slots "$T/want.bin" 32 1
 run
-expect_line '^info tcpto: entry ip=192\.0\.2\.25 timeouts=2 age=6[0-2] skipped=yes$' "sqmail"
-expect_line '^info tcpto: entry ip=2001:db8::25 timeouts=3 age=900[0-2] skipped=no$' "sqmail"
-expect_line '^info tcpto: entry ip=2001:db8:1:: timeouts=1 age=(30|31|32) skipped=no$' "sqmail"
-expect_line '^info tcpto: pruned ip=2001:db8::25 timeouts=3 age=900[0-2]$' "sqmail"
+expect_line '^info tcpto: entry ip=192\.0\.2\.25 timeouts=2 age=6[0-5] skipped=yes$' "sqmail"
+expect_line '^info tcpto: entry ip=2001:db8::25 timeouts=3 age=900[0-5] skipped=no$' "sqmail"
+expect_line '^info tcpto: entry ip=2001:db8:1:: timeouts=1 age=3[0-5] skipped=no$' "sqmail"
+expect_line '^info tcpto: pruned ip=2001:db8::25 timeouts=3 age=900[0-5]$' "sqmail"
 expect_line '^info tcpto: table layout=sqmail slots=32 used=2 skipped=1 pruned=1$' "sqmail"
 cmp "$T/want.bin" "$TAB" || fail "sqmail: bytes other than the stale record changed"
 pass "s/qmail layout with IPv6"

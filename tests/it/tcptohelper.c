@@ -4,9 +4,10 @@
  *
  *   tcptohelper shift FILE SECONDS         add SECONDS to every record's time
  *   tcptohelper set FILE SLOT AGE COUNT    one record 10.0.0.SLOT, time now-AGE
- *   tcptohelper hold FILE MS SLOT CMD...   lock; run CMD; after MS ms refresh
- *                                          SLOT (time now) and unlock; exit
- *                                          with CMD's status
+ *   tcptohelper hold FILE MS SLOT CMD...   lock; run CMD; MS ms after CMD has
+ *                                          opened FILE, refresh SLOT (time
+ *                                          now) and unlock; exit with CMD's
+ *                                          status
  *   tcptohelper hammer FILE N              N updates, each one checking under
  *                                          the lock that no earlier one is lost
  */
@@ -15,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,14 +114,41 @@ do_set(const char *file, unsigned slot, long age, unsigned count)
 	return 0;
 }
 
+/* whether process pid has the file open (its first lock attempt follows) */
+static int
+has_open(pid_t pid, const struct stat *want)
+{
+	char dir[64], path[400];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	if (!(d = opendir(dir)))
+		return 0;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			found = stat(path, &st) == 0 && st.st_ino == want->st_ino &&
+			    st.st_dev == want->st_dev;
+		}
+	closedir(d);
+	return found;
+}
+
 static int
 do_hold(const char *file, long ms, unsigned slot, char **cmd)
 {
 	unsigned char buf[SIZE];
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 }, poll = { 0, 200000 };
+	struct stat want;
 	int status;
-	pid_t pid;
+	pid_t pid, reaped = 0;
 
+	if (stat(file, &want) < 0)
+		die("stat");
+	alarm(60);
 	lock_read(file, buf);
 	if ((pid = fork()) < 0)
 		die("fork");
@@ -127,11 +157,13 @@ do_hold(const char *file, long ms, unsigned slot, char **cmd)
 		execvp(cmd[0], cmd);
 		die("exec");
 	}
+	while (!has_open(pid, &want) && !(reaped = waitpid(pid, &status, WNOHANG)))
+		nanosleep(&poll, NULL);
 	nanosleep(&ts, NULL);
 	make_rec(buf + slot * 16, 0, slot, 2, (unsigned long)time(NULL));
 	write_rec(buf, slot);
 	unlock();
-	if (waitpid(pid, &status, 0) < 0)
+	if (!reaped && waitpid(pid, &status, 0) < 0)
 		die("waitpid");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 126;
 }
