@@ -300,7 +300,7 @@ tcpto_lock(struct tcpto_run *r)
 		run_end(r, CHECK_FAILED);
 		return;
 	}
-	if (r->tries++ >= TCPTO_LOCK_TRIES) {
+	if (++r->tries >= TCPTO_LOCK_TRIES) {
 		snprintf(tries, sizeof(tries), "%u", r->tries);
 		emit_file(r, LEVEL_WARN, TCPTO_EV_LOCKBUSY, "tries", tries, NULL, NULL);
 		run_end(r, CHECK_FAILED);

@@ -22,7 +22,8 @@
 #define TCPTO_EV_WAITED		"lock-waited"
 #define TCPTO_EV_WRITEFAIL	"write-failed"
 
-/* The lock wait: LOCK_NB attempts this far apart, then lock-busy. */
+/* The lock wait: this many LOCK_NB attempts this far apart (90 ms in all),
+ * then lock-busy. */
 #define TCPTO_LOCK_TRIES 10
 #define TCPTO_LOCK_MS 10
 
