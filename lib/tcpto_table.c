@@ -121,8 +121,10 @@ tcpto_decode(const void *buf, size_t len, struct tcpto_table *t)
 	memset(t, 0, sizeof(*t));
 	if (len != TCPTO_SIZE)
 		return TCPTO_UNKNOWN;
-	if (zero(b, len))
-		return decode_as(b, t, TCPTO_CLASSIC), TCPTO_CLASSIC;
+	if (zero(b, len)) {
+		decode_as(b, t, TCPTO_CLASSIC);
+		return TCPTO_CLASSIC;
+	}
 	/* Both readings fit only if every classic address is a network address
 	 * like 10.0.0.0, which no mail host has: s/qmail wins the tie. */
 	if (decode_as(b, t, TCPTO_SQMAIL))
