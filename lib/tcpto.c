@@ -93,16 +93,22 @@ emit_file(struct tcpto_run *r, enum level level, const char *event,
 }
 
 static void
-run_end(struct tcpto_run *r, enum check_status st)
+run_free(struct tcpto_run *r)
 {
-	struct sweep *sw = r->sw;
-
+	r->sw->data = NULL;
 	if (r->timer)
 		event_free(r->timer);
 	if (r->fd >= 0)
 		close(r->fd);	/* releases the lock */
 	free(r);
-	sw->data = NULL;
+}
+
+static void
+run_end(struct tcpto_run *r, enum check_status st)
+{
+	struct sweep *sw = r->sw;
+
+	run_free(r);
 	sweep_done(sw, st);
 }
 
@@ -390,16 +396,8 @@ tcpto_start(struct sweep *sw)
 static void
 tcpto_cancel(struct sweep *sw)
 {
-	struct tcpto_run *r = sw->data;
-
-	if (!r)
-		return;
-	if (r->timer)
-		event_free(r->timer);
-	if (r->fd >= 0)
-		close(r->fd);
-	free(r);
-	sw->data = NULL;
+	if (sw->data)
+		run_free(sw->data);
 }
 
 const struct check check_tcpto = {

@@ -65,7 +65,7 @@ pass "the prune waited for a 30 ms holder (try $i) and kept its write"
 # the cancelled check says nothing more (ASan: and frees its run state).
 fixture_shift tcpto-mixed 7000
 cp "$TAB" "$T/before"
-flock "$TAB" sleep 20 &
+"$HELPER" lock "$TAB" 20000 &
 holder=$!
 at_exit "kill $holder 2>/dev/null"
 sleep 0.1
@@ -94,3 +94,25 @@ while [ $i -lt 5 ] && [ -z "$mid" ]; do
 done
 [ -n "$mid" ] || fail "TERM never arrived while the check waited, in $i tries"
 pass "SIGTERM during the lock wait (try $i): exit 0, nothing more"
+
+# The running daemon: a sweep that finds the lock busy is followed by a timed
+# one (MAINTD_INTERVAL_TCPTO=1) that prunes and clears the lock-busy finding.
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+fixture_shift tcpto-mixed 7000
+"$HELPER" lock "$TAB" 1500 &
+holder=$!
+at_exit "kill $holder 2>/dev/null"
+sleep 0.1
+env QMAILHOME="$Q" MAINTD_STATE="$T/state" MAINTD_TCPTO_MAXAGE=7050 MAINTD_INTERVAL_TCPTO=1 \
+    "$MAINTD" -C tcpto > "$T/out" 2>&1 &
+daemon=$!
+at_exit "kill $daemon 2>/dev/null"
+wait_for "$T/out" '^info tcpto: cleared lock-busy ' 20 || { cat "$T/out" >&2; fail "daemon: no retry cleared lock-busy"; }
+kill -TERM "$daemon"
+wait "$daemon" || fail "daemon: exit $?"
+check_grammar "$T/out"
+[ "$(count "$T/out" '^warn tcpto: lock-busy ')" = 1 ] || fail "daemon: lock-busy not logged exactly once"
+awk '/^warn tcpto: lock-busy/ { b = NR } /pruned=2$/ { p = NR } END { exit !(b && p > b) }' "$T/out" ||
+    { cat "$T/out" >&2; fail "daemon: no pruning sweep after the busy one"; }
+pass "the daemon retried on its next sweep"

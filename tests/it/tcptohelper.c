@@ -8,6 +8,7 @@
  *                                          opened FILE, refresh SLOT (time
  *                                          now) and unlock; exit with CMD's
  *                                          status
+ *   tcptohelper lock FILE MS                hold the lock MS ms, write nothing
  *   tcptohelper hammer FILE N              N updates, each one checking under
  *                                          the lock that no earlier one is lost
  */
@@ -168,6 +169,18 @@ do_hold(const char *file, long ms, unsigned slot, char **cmd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 126;
 }
 
+static int
+do_lock(const char *file, long ms)
+{
+	unsigned char buf[SIZE];
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	lock_read(file, buf);
+	nanosleep(&ts, NULL);
+	unlock();
+	return 0;
+}
+
 /* Each update: under the lock, every slot holds what this writer last put
  * there, or zeros where that was stale (a prune's right); then one slot gets
  * a new record, every third one stale (older than any max age). */
@@ -224,6 +237,8 @@ main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "hold"))
 		return do_hold(argv[2], strtol(argv[3], NULL, 10), (unsigned)atoi(argv[4]) % SLOTS,
 		    argv + 5);
+	if (argc == 4 && !strcmp(argv[1], "lock"))
+		return do_lock(argv[2], strtol(argv[3], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "hammer"))
 		return do_hammer(argv[2], (unsigned)atoi(argv[3]));
 	fprintf(stderr, "usage: tcptohelper shift|set|hold|hammer FILE ...\n");
