@@ -236,6 +236,7 @@ tcpto_locked(struct tcpto_run *r)
 	unsigned char buf[TCPTO_SIZE + 1], pruned[TCPTO_MAXSLOTS] = { 0 };
 	struct tcpto_table t, orig;
 	time_t now = time(NULL);
+	struct stat st;
 	size_t len = 0;
 	ssize_t n;
 	unsigned i, npruned = 0;
@@ -254,6 +255,8 @@ tcpto_locked(struct tcpto_run *r)
 		len += (size_t)n;
 	}
 	if (tcpto_decode(buf, len, &t) == TCPTO_UNKNOWN) {
+		if (len > TCPTO_SIZE && fstat(r->fd, &st) == 0)
+			len = (size_t)st.st_size;	/* it grew since start */
 		emit_unknown(r->sw, (long long)len);
 		run_end(r, CHECK_OK);
 		return;
