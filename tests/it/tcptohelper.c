@@ -12,6 +12,7 @@
  *   tcptohelper hammer FILE N              N updates, each one checking under
  *                                          the lock that no earlier one is lost
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@
 #define SIZE 1024
 #define SLOTS 64
 
-static void
+static void __attribute__((noreturn))
 die(const char *what)
 {
 	fprintf(stderr, "tcptohelper: %s: %s\n", what, strerror(errno));
