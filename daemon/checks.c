@@ -1,5 +1,6 @@
 #include "checks.h"
 
+extern const struct check check_tcpto;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow;
 #endif
@@ -9,6 +10,7 @@ const struct check *const maintd_checks[] = {
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 #endif
+	&check_tcpto,
 	NULL
 };
 
