@@ -107,11 +107,16 @@ UB
 	local-zone: "test." nodefault
 	local-zone: "2.0.192.in-addr.arpa." nodefault
 	local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." nodefault
+	# nothing leaves the machine: names outside the stub zones are refused
+	local-zone: "." refuse
 	outgoing-range: 256
 	num-queries-per-thread: 2048
 	msg-cache-size: 32m
 	rrset-cache-size: 32m
 UB
+	for _z in "$@"; do
+		printf '\tlocal-zone: "%s." transparent\n' "${_z%@*}" >> "$UB_DIR/unbound.conf"
+	done
 	for _z in "$@"; do
 		case $_z in
 		*@*) printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' "${_z%@*}" "${_z#*@}" ;;
