@@ -410,12 +410,11 @@ dns_entry_item(struct dns_entry *e, const void *p, size_t len, unsigned pref)
 static int
 dns_entry_fill(struct dns_entry *e, const unsigned char *abuf, size_t alen)
 {
-	char name[DNSMSG_NAMEMAX];
-	unsigned char txt[4096];
+	unsigned char buf[4096];
 	struct dnsmsg m;
 	struct dnsrr rr;
-	const unsigned char *d;
-	size_t i, t;
+	unsigned pref;
+	size_t len;
 	int r;
 
 	if (e->type == TLSA_TYPE) {
@@ -426,36 +425,12 @@ dns_entry_fill(struct dns_entry *e, const unsigned char *abuf, size_t alen)
 	if (dnsmsg_open(&m, abuf, alen) < 0)
 		return -1;
 	while ((r = dnsmsg_next(&m, &rr)) == 1) {
-		d = abuf + rr.rdoff;
 		if (rr.type == T_CNAME && strcmp(rr.name, e->name) == 0)
 			e->cname = 1;
 		if (rr.type != (unsigned)e->type || rr.class != 1)
 			continue;
-		switch (e->type) {
-		case T_A:
-		case T_AAAA:
-			if (rr.rdlen != (e->type == T_A ? 4u : 16u))
-				return -1;
-			r = dns_entry_item(e, d, rr.rdlen, 0);
-			break;
-		case T_MX:
-		case T_PTR:
-			t = e->type == T_MX ? 2 : 0;
-			if (rr.rdlen < t + 1 || !dnsmsg_name(&m, rr.rdoff + t, name))
-				return -1;
-			r = dns_entry_item(e, name, strlen(name), t ? (unsigned)d[0] << 8 | d[1] : 0);
-			break;
-		case T_TXT:
-			for (i = 0, t = 0; i < rr.rdlen; i += 1 + d[i]) {
-				if (i + 1 + d[i] > rr.rdlen || t + d[i] > sizeof(txt))
-					return -1;
-				memcpy(txt + t, d + i + 1, d[i]);
-				t += d[i];
-			}
-			r = dns_entry_item(e, txt, t, 0);
-			break;
-		}
-		if (r < 0)
+		if (dnsmsg_rdata(&m, &rr, buf, sizeof(buf), &len, &pref) < 0 ||
+		    dns_entry_item(e, buf, len, pref) < 0)
 			return -1;
 	}
 	return r;

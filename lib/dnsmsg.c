@@ -93,3 +93,50 @@ dnsmsg_next(struct dnsmsg *m, struct dnsrr *rr)
 	m->left--;
 	return 1;
 }
+
+int
+dnsmsg_rdata(const struct dnsmsg *m, const struct dnsrr *rr, unsigned char *out,
+    size_t outsize, size_t *len, unsigned *pref)
+{
+	const unsigned char *d = m->buf + rr->rdoff;
+	char name[DNSMSG_NAMEMAX];
+	size_t i, t = 0, skip = 0;
+
+	*len = 0;
+	*pref = 0;
+	switch (rr->type) {
+	case 1:		/* A */
+	case 28:	/* AAAA */
+		if (rr->rdlen != (rr->type == 1 ? 4u : 16u) || rr->rdlen > outsize)
+			return -1;
+		memcpy(out, d, rr->rdlen);
+		*len = rr->rdlen;
+		return 0;
+	case 15:	/* MX */
+		if (rr->rdlen < 3)
+			return -1;
+		*pref = get16(d);
+		skip = 2;
+		/* FALLTHROUGH */
+	case 2:		/* NS */
+	case 5:		/* CNAME */
+	case 12:	/* PTR */
+		if (rr->rdlen < skip + 1 || !dnsmsg_name(m, rr->rdoff + skip, name) ||
+		    strlen(name) >= outsize)
+			return -1;
+		*len = strlen(name);
+		memcpy(out, name, *len + 1);
+		return 0;
+	case 16:	/* TXT */
+		for (i = 0; i < rr->rdlen; i += 1 + d[i]) {
+			if (i + 1 + d[i] > rr->rdlen || t + d[i] > outsize)
+				return -1;
+			memcpy(out + t, d + i + 1, d[i]);
+			t += d[i];
+		}
+		*len = t;
+		return 0;
+	default:
+		return -1;
+	}
+}

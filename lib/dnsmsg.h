@@ -32,4 +32,11 @@ int dnsmsg_next(struct dnsmsg *, struct dnsrr *);
  * in place, or 0 when malformed. */
 size_t dnsmsg_name(const struct dnsmsg *, size_t off, char out[DNSMSG_NAMEMAX]);
 
+/* The rdata of an RR as a value: A and AAAA their address bytes (exact
+ * length), MX its preference (*pref) and name, PTR, CNAME and NS a name, TXT
+ * its strings joined (RFC 7208 3.3). Names come NUL-terminated (not in *len).
+ * 0, or -1 when malformed, too long for out, or of another type. */
+int dnsmsg_rdata(const struct dnsmsg *, const struct dnsrr *, unsigned char *out,
+    size_t outsize, size_t *len, unsigned *pref);
+
 #endif

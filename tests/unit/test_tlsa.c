@@ -150,6 +150,40 @@ dnsmsg_names(void **state)
 	assert_int_equal(dnsmsg_next(&m, &rr), 0);
 }
 
+static void
+dnsmsg_rdatas(void **state)
+{
+	unsigned char b[512], out[64];
+	struct dnsmsg m;
+	struct dnsrr rr;
+	unsigned pref;
+	size_t n, len;
+
+	(void)state;
+	n = msg_start(b, 0, 0, 4);
+	n = msg_rr(b, n, 15, (const unsigned char *)"\0\012\002mx\300\025", 7);
+	n = msg_rr(b, n, 16, (const unsigned char *)"\003v=s\002pf\0", 7);
+	n = msg_rr(b, n, 1, (const unsigned char *)"\300\0\2\1", 4);
+	n = msg_rr(b, n, 16, (const unsigned char *)"\011short", 6);	/* string past rdata */
+	assert_int_equal(dnsmsg_open(&m, b, n), 0);
+	assert_int_equal(dnsmsg_next(&m, &rr), 1);
+	assert_int_equal(dnsmsg_rdata(&m, &rr, out, sizeof(out), &len, &pref), 0);
+	assert_int_equal(pref, 10);
+	assert_string_equal((char *)out, "mx.mx.example");
+	assert_int_equal(dnsmsg_rdata(&m, &rr, out, 5, &len, &pref), -1);	/* no room */
+	assert_int_equal(dnsmsg_next(&m, &rr), 1);
+	assert_int_equal(dnsmsg_rdata(&m, &rr, out, sizeof(out), &len, &pref), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(out, "v=spf", 5);
+	assert_int_equal(dnsmsg_next(&m, &rr), 1);
+	assert_int_equal(dnsmsg_rdata(&m, &rr, out, sizeof(out), &len, &pref), 0);
+	assert_int_equal(len, 4);
+	assert_int_equal(out[0], 192);
+	assert_int_equal(dnsmsg_next(&m, &rr), 1);
+	assert_int_equal(dnsmsg_rdata(&m, &rr, out, sizeof(out), &len, &pref), -1);
+	assert_int_equal(dnsmsg_next(&m, &rr), 0);
+}
+
 int
 main(void)
 {
@@ -159,6 +193,7 @@ main(void)
 		cmocka_unit_test(tlsa_truncated),
 		cmocka_unit_test(dnsmsg_loop),
 		cmocka_unit_test(dnsmsg_names),
+		cmocka_unit_test(dnsmsg_rdatas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
