@@ -603,6 +603,20 @@ dns_selfips(struct dns_job *j)
 /* MX and DANE */
 
 static void
+dns_hexfield(struct finding *f, const char *key, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[129];
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < sizeof(buf); i++) {
+		buf[2 * i] = hex[p[i] >> 4];
+		buf[2 * i + 1] = hex[p[i] & 15];
+	}
+	finding_addn(f, key, buf, 2 * i);
+}
+
+static void
 dns_tlsa_report(struct dns_job *j, const char *host, struct dns_entry *e)
 {
 	struct finding f;
@@ -620,6 +634,7 @@ dns_tlsa_report(struct dns_job *j, const char *host, struct dns_entry *e)
 		finding_addu(&f, "mtype", s->rr[i].mtype);
 		finding_addu(&f, "ad", (unsigned)s->ad);
 		finding_addu(&f, "len", s->rr[i].len);
+		dns_hexfield(&f, "data", s->rr[i].data, s->rr[i].len < 64 ? s->rr[i].len : 64);
 		sweep_emit(j->run->sw, &f);
 	}
 	if (s->malformed) {
@@ -1141,7 +1156,8 @@ dns_on_finish(evutil_socket_t fd, short what, void *arg)
 	finding_addu(&f, "ms", (unsigned long long)((t.tv_sec - run->t0.tv_sec) * 1000 +
 	    (t.tv_nsec - run->t0.tv_nsec) / 1000000));
 	sweep_emit(sw, &f);
-	dns_save_tlsa(run);
+	if (!failed)
+		dns_save_tlsa(run);	/* else the last complete list stays */
 	dns_run_free(run);
 	sw->data = NULL;
 	sweep_done(sw, failed ? CHECK_FAILED : CHECK_OK);

@@ -147,7 +147,7 @@ hasnt '^(warn|crit) dns: [a-z-]+ domain=good.sec.test'
 has '^info dns: dmarc domain=good.sec.test policy=reject$'
 has '^info dns: dmarc domain=sub.good.sec.test policy=quarantine from=good.sec.test$'
 hasnt 'dmarc-missing domain=sub.good.sec.test'
-has '^info dns: tlsa mx=mx1.sec.test usage=3 selector=1 mtype=1 ad=1 len=32$'
+has "^info dns: tlsa mx=mx1.sec.test usage=3 selector=1 mtype=1 ad=1 len=32 data=$TLSAHASH\$"
 hasnt 'tlsa-insecure mx=mx1.sec.test'
 has '^warn dns: mx-missing domain=nomx.plain.test$'
 has '^info dns: null-mx domain=nullmx.plain.test$'
