@@ -73,10 +73,11 @@ static const struct confvar var_crit = { "MAINTD_CERT_CRIT_DAYS", "7" };
 static const struct confvar var_certfiles = { "MAINTD_TLS_CERTFILES", "" };
 static const struct confvar var_timeout = { "MAINTD_TLS_TIMEOUT", "30" };
 static const struct confvar var_spread = { "MAINTD_TLS_SPREAD", "5" };
+static const struct confvar var_dane = { "MAINTD_TLS_DANE", "1" };
 static const struct confvar var_dns = { "MAINTD_DNS_SERVERS", "" };
 static const struct confvar *const tls_vars[] = {
 	&var_targets, &var_name, &var_cafile, &var_capath, &var_warn, &var_crit,
-	&var_certfiles, &var_timeout, &var_spread, &var_dns, NULL
+	&var_certfiles, &var_timeout, &var_spread, &var_dane, &var_dns, NULL
 };
 
 static struct {
@@ -84,7 +85,7 @@ static struct {
 	unsigned ntargets;
 	char certfile[TLS_MAXFILES][PATH_MAX];
 	unsigned ncertfiles;
-	unsigned long warn_days, crit_days, timeout, spread;
+	unsigned long warn_days, crit_days, timeout, spread, dane;
 } cf;
 
 enum phase {
@@ -112,7 +113,6 @@ struct probe {
 	const char *name;	/* the name the certificate must carry */
 	enum phase phase;
 	int tls;		/* the TLS session is up */
-	int sslbev;		/* bev is OpenSSL's and owns the socket */
 	int bad;		/* a warn or crit finding was emitted */
 	int capa_status;	/* POP3: CAPA's +OK seen */
 	struct event *timer;
@@ -185,7 +185,8 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	if (conf_ulong(&var_warn, 0, 3650, &cf.warn_days, err) < 0 ||
 	    conf_ulong(&var_crit, 0, 3650, &cf.crit_days, err) < 0 ||
 	    conf_ulong(&var_timeout, 1, 3600, &cf.timeout, err) < 0 ||
-	    conf_ulong(&var_spread, 0, 300, &cf.spread, err) < 0)
+	    conf_ulong(&var_spread, 0, 300, &cf.spread, err) < 0 ||
+	    conf_ulong(&var_dane, 0, 1, &cf.dane, err) < 0)
 		return -1;
 	if (cf.crit_days > cf.warn_days)
 		return conf_set_err(err, var_crit.name, conf_value(&var_crit), "above-warn-days");
@@ -573,6 +574,8 @@ probe_upgrade(struct probe *p)
 	struct bufferevent *b;
 	SSL *ssl;
 
+	/* detach the socket so that freeing the plain bufferevent keeps it open */
+	bufferevent_setfd(p->bev, -1);
 	bufferevent_free(p->bev);
 	p->bev = NULL;
 	p->phase = P_HANDSHAKE;
@@ -595,7 +598,6 @@ probe_upgrade(struct probe *p)
 		return;
 	}
 	p->bev = b;
-	p->sslbev = 1;
 	bufferevent_setcb(b, on_read, NULL, on_event, p);
 	bufferevent_enable(b, EV_READ | EV_WRITE);
 	probe_timer(p);
@@ -899,8 +901,8 @@ probe_connect(struct probe *p)
 		sl = sizeof(*s6);
 	}
 	p->phase = P_CONNECT;
-	/* no CLOSE_ON_FREE: the socket outlives this bufferevent at the upgrade */
-	if (!(p->bev = bufferevent_socket_new(p->run->sw->base, -1, BEV_OPT_DEFER_CALLBACKS))) {
+	if (!(p->bev = bufferevent_socket_new(p->run->sw->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
 		probe_say(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
 		p->run->unknown = 1;
 		probe_finish(p);
@@ -1002,8 +1004,6 @@ probe_free(struct probe *p)
 	if (p->bev) {
 		if (p->tls && (ssl = bufferevent_openssl_get_ssl(p->bev)))
 			SSL_shutdown(ssl);	/* libevent never sends close_notify */
-		else if (!p->sslbev && bufferevent_getfd(p->bev) >= 0)
-			evutil_closesocket(bufferevent_getfd(p->bev));
 		bufferevent_free(p->bev);
 		p->bev = NULL;
 		ERR_clear_error();
@@ -1198,7 +1198,7 @@ tls_start(struct sweep *sw)
 	for (i = 0; i < cf.ntargets; i++)
 		if (cf.target[i].proto == TLSPROTO_SMTP)
 			break;
-	if (i < cf.ntargets && !(r->resolv = resolv_new(sw->base, conf_value(&var_dns),
+	if (cf.dane && i < cf.ntargets && !(r->resolv = resolv_new(sw->base, conf_value(&var_dns),
 	    (unsigned)(cf.timeout * 1000), err, sizeof(err)))) {
 		struct finding f;
 
