@@ -16,6 +16,8 @@ import time
 
 
 def tls_context(a):
+    if getattr(a, "ctx", None):
+        return a.ctx
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     if a.tls10:
         ctx.set_ciphers("ALL:@SECLEVEL=0")
@@ -145,6 +147,10 @@ class Opts:
             else:
                 setattr(self, k.replace("-", "_"), True)
         self.key = self.cert[:-4] + ".key" if self.cert else None
+        self.ctx = None
+        if self.cert and self.mode != "closed":
+            # loaded once, like a long-running server: later renewals on disk are not seen
+            self.ctx = tls_context(self)
 
 
 def full_server():
