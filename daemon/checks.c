@@ -1,5 +1,6 @@
 #include "checks.h"
 
+extern const struct check check_dns;
 extern const struct check check_tls;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow;
@@ -7,6 +8,7 @@ extern const struct check check_slow;
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
+	&check_dns,
 	&check_tls,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
