@@ -74,10 +74,11 @@ static const struct confvar var_certfiles = { "MAINTD_TLS_CERTFILES", "" };
 static const struct confvar var_timeout = { "MAINTD_TLS_TIMEOUT", "30" };
 static const struct confvar var_spread = { "MAINTD_TLS_SPREAD", "5" };
 static const struct confvar var_dane = { "MAINTD_TLS_DANE", "1" };
+/* the dns check's variable (listed there, not here: one env/ file) */
 static const struct confvar var_dns = { "MAINTD_DNS_SERVERS", "" };
 static const struct confvar *const tls_vars[] = {
 	&var_targets, &var_name, &var_cafile, &var_capath, &var_warn, &var_crit,
-	&var_certfiles, &var_timeout, &var_spread, &var_dane, &var_dns, NULL
+	&var_certfiles, &var_timeout, &var_spread, &var_dane, NULL
 };
 
 static struct {
