@@ -92,3 +92,97 @@ expect() {
 	fi
 	pass "$2"
 }
+
+# tls_ports N: N free TCP ports on 127.0.0.1, one per line (one python start)
+tls_ports() {
+	python3 -c '
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+
+# postfix_start DIR SMTP SUBMISSION SMTPS CERT KEY SUBCERT SUBKEY SMTPSCERT SMTPSKEY:
+# a private Postfix (config, queue and log under DIR) with smtpd on the three
+# loopback ports: STARTTLS, STARTTLS required, and implicit TLS (wrappermode)
+postfix_start() {
+	_d=$1
+	mkdir -p "$_d/conf" "$_d/queue" "$_d/data"
+	chown postfix "$_d/data"
+	cat > "$_d/conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $_d/queue
+data_directory = $_d/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx1.sec.test
+mydestination =
+maillog_file_prefixes = $_d
+maillog_file = $_d/maillog
+smtpd_banner = \$myhostname ESMTP maintd test
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $5
+smtpd_tls_key_file = $6
+EOF
+	cat > "$_d/conf/master.cf" <<EOF
+127.0.0.1:$2 inet n - n - - smtpd
+127.0.0.1:$3 inet n - n - - smtpd -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$7 -o smtpd_tls_key_file=$8
+127.0.0.1:$4 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_cert_file=$9 -o smtpd_tls_key_file=${10}
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+proxymap  unix  -       -       n       -       -       proxymap
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	at_exit "postfix -c $_d/conf stop >/dev/null 2>&1"
+	postfix -c "$_d/conf" start >/dev/null 2>&1 || { cat "$_d/maillog" >&2; fail "postfix did not start"; }
+	wait_for "$_d/maillog" 'daemon started' 20 || { cat "$_d/maillog" >&2; fail "postfix did not start"; }
+}
+
+# dovecot_start DIR POP3 POP3S CERT KEY: a private Dovecot POP3 (STLS) and POP3S
+dovecot_start() {
+	_d=$1
+	mkdir -p "$_d/run" "$_d/state" "$_d/home"
+	cat > "$_d/dovecot.conf" <<EOF
+base_dir = $_d/run
+state_dir = $_d/state
+log_path = $_d/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$4
+ssl_key = <$5
+auth_mechanisms = plain
+passdb {
+  driver = static
+  args = password=test
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$_d/home
+}
+mail_location = maildir:~/Maildir
+service pop3-login {
+  inet_listener pop3 {
+    port = $2
+  }
+  inet_listener pop3s {
+    port = $3
+    ssl = yes
+  }
+}
+EOF
+	dovecot -F -c "$_d/dovecot.conf" > "$_d/stdout" 2>&1 &
+	at_exit "kill $!"
+	wait_for "$_d/dovecot.log" 'starting up' 20 || { cat "$_d/stdout" "$_d/dovecot.log" >&2; fail "dovecot did not start"; }
+}
