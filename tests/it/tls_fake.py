@@ -3,7 +3,7 @@
 
 usage: tls_fake.py [--cert PEM] PORTFILE NAME:MODE[:opts]...
 Each server listens on a free loopback port; PORTFILE gets "NAME PORT" lines.
-MODEs: closed (nothing listens), full, silent, smtp-busy, pop3-busy, starttls-close, longcap, inject,
+MODEs: closed (nothing listens), full, silent, tarpit, smtp-busy, pop3-busy, starttls-close, longcap, inject,
        smtp, submission, smtps, pop3, pop3s
 Prints "ready" on stdout once all listen; serves until killed."""
 import argparse
@@ -108,6 +108,10 @@ def handle(sock, a):
     c = Conn(sock)
     try:
         if mode == "silent":
+            time.sleep(3600)
+        elif mode == "tarpit":
+            c.send(b"220 fake.example.test ESMTP\r\n")
+            c.line()
             time.sleep(3600)
         elif mode == "smtp-busy":
             c.send(b"421 fake.example.test too busy, try later\r\n")

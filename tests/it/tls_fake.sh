@@ -13,7 +13,7 @@ tls_cert "$T/ca" "$T/good" mx1.example.test "$now" "$later"
 tls_fake --cert "$T/good.pem" refused:closed silent:silent busy:smtp-busy \
     pbusy:pop3-busy close:starttls-close long:longcap inject:inject \
     plain:smtp:no-starttls pplain:pop3:no-starttls auth:submission:auth-clear \
-    old:smtps:tls10 good:smtp full:full \
+    old:smtps:tls10 good:smtp full:full tarpit:tarpit \
     slow1:smtp:delay=3 slow2:smtp:delay=3 slow3:smtp:delay=3 slow4:smtp:delay=3
 
 tls_run "$T/out1" MAINTD_TLS_DANE=0 MAINTD_TLS_TIMEOUT=2 MAINTD_TLS_TARGETS="
@@ -21,7 +21,7 @@ tls_run "$T/out1" MAINTD_TLS_DANE=0 MAINTD_TLS_TIMEOUT=2 MAINTD_TLS_TARGETS="
     pop3://127.0.0.1:$p_pbusy smtp://127.0.0.1:$p_close smtp://127.0.0.1:$p_long
     smtp://127.0.0.1:$p_inject smtp://127.0.0.1:$p_plain pop3://127.0.0.1:$p_pplain
     submission://127.0.0.1:$p_auth smtps://127.0.0.1:$p_old smtp://127.0.0.1:$p_good
-    smtp://127.0.0.1:$p_full"
+    smtp://127.0.0.1:$p_full smtp://127.0.0.1:$p_tarpit"
 check_grammar "$T/out1"
 o=$T/out1
 expect "$o" "^info tls: not-listening target=smtp://127.0.0.1:$p_refused\$" 1
@@ -37,6 +37,7 @@ expect "$o" "^crit tls: auth-before-tls target=submission://127.0.0.1:$p_auth\$"
 expect "$o" "^warn tls: protocol-old target=smtps://127.0.0.1:$p_old version=TLSv1\$" 1
 expect "$o" "^info tls: ok target=smtp://127.0.0.1:$p_good version=TLSv1.3 cipher=[A-Z0-9_-]+ subject=\"CN=mx1.example.test\" issuer=\"CN=maintd test CA\" days=36[45]\$" 1
 expect "$o" "^crit tls: connect-failed target=smtp://127.0.0.1:$p_full reason=timeout\$" 1
+expect "$o" "^warn tls: busy target=smtp://127.0.0.1:$p_tarpit phase=ehlo reason=timeout\$" 1
 expect "$o" "^info tls: ok " 1
 [ "$rc" = 2 ] || fail "exit status $rc, expected 2 (crit findings)"
 expect "$o" "^info sweep: done .* failed=1\$" 1
@@ -69,3 +70,25 @@ expect "$T/out4" "^info tls: ok " 1
 tls_run "$T/out5" MAINTD_TLS_TARGETS="imap://127.0.0.1:143"
 [ "$rc" = 111 ] || fail "bad target: exit $rc"
 expect "$T/out5" '^fatal maintd: bad-config var=MAINTD_TLS_TARGETS value=imap://127.0.0.1:143 reason=unknown-protocol$' 1
+
+# the check's time limit cancels the probes: nothing more from them
+tls_run "$T/out6" MAINTD_TLS_DANE=0 MAINTD_TLS_TIMEOUT=30 MAINTD_TIMEOUT_TLS=2 \
+    MAINTD_TLS_TARGETS="smtp://127.0.0.1:$p_silent pop3://127.0.0.1:$p_silent smtp://127.0.0.1:$p_good"
+expect "$T/out6" "^warn tls: timeout limit=2\$" 1
+expect "$T/out6" "no-banner" 0
+[ "$rc" = 3 ] || fail "exit $rc after the time limit, expected 3"
+
+# SIGTERM while probes wait: prompt exit 0, nothing leaked (ASan builds check)
+env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" MAINTD_TLS_SPREAD=0 MAINTD_TLS_DANE=0 \
+    MAINTD_TLS_TARGETS="smtp://127.0.0.1:$p_silent smtp://127.0.0.1:$p_tarpit" \
+    "$MAINTD" -C tls > "$T/out7" 2> "$T/out7.err" &
+pid=$!
+at_exit "kill $pid"
+wait_for "$T/out7" "sweep: start" 10 || fail "daemon did not start a sweep"
+sleep 1
+kill -TERM $pid
+st=0
+wait $pid || st=$?
+[ "$st" = 0 ] || { cat "$T/out7" "$T/out7.err"; fail "exit $st after SIGTERM"; }
+expect "$T/out7" "^info maintd: exiting signal=TERM\$" 1
+[ ! -s "$T/out7.err" ] || { cat "$T/out7.err"; fail "stderr output"; }
