@@ -81,13 +81,17 @@ static const struct confvar *const tls_vars[] = {
 	&var_certfiles, &var_timeout, &var_spread, &var_dane, NULL
 };
 
-static struct {
+struct tlsconf {
 	struct tls_target target[TLS_MAXTARGETS];
 	unsigned ntargets;
 	char certfile[TLS_MAXFILES][PATH_MAX];
 	unsigned ncertfiles;
 	unsigned long warn_days, crit_days, timeout, spread, dane;
-} cf;
+};
+
+/* cf is what runs use; nc is filled by configure and copied only when valid,
+ * so that a bad value on SIGHUP keeps the previous settings */
+static struct tlsconf cf, nc;
 
 enum phase {
 	P_DELAY, P_DNS, P_CONNECT, P_GREETING, P_EHLO, P_STARTTLS, P_HANDSHAKE,
@@ -154,11 +158,11 @@ add_target(const char *item, size_t len, void *arg)
 	const char *why;
 
 	snprintf(value, sizeof(value), "%.*s", (int)len, item);
-	if (cf.ntargets == TLS_MAXTARGETS)
+	if (nc.ntargets == TLS_MAXTARGETS)
 		return conf_set_err(err, var_targets.name, value, "too-many");
-	if (tls_target_parse(item, len, &cf.target[cf.ntargets], &why) < 0)
+	if (tls_target_parse(item, len, &nc.target[nc.ntargets], &why) < 0)
 		return conf_set_err(err, var_targets.name, value, why);
-	cf.ntargets++;
+	nc.ntargets++;
 	return 0;
 }
 
@@ -169,12 +173,12 @@ add_certfile(const char *item, size_t len, void *arg)
 	char value[256];
 
 	snprintf(value, sizeof(value), "%.*s", (int)len, item);
-	if (cf.ncertfiles == TLS_MAXFILES)
+	if (nc.ncertfiles == TLS_MAXFILES)
 		return conf_set_err(err, var_certfiles.name, value, "too-many");
-	if (len >= sizeof(cf.certfile[0]) || *item != '/')
+	if (len >= sizeof(nc.certfile[0]) || *item != '/')
 		return conf_set_err(err, var_certfiles.name, value, "not-absolute");
-	memcpy(cf.certfile[cf.ncertfiles], item, len);
-	cf.certfile[cf.ncertfiles++][len] = 0;
+	memcpy(nc.certfile[nc.ncertfiles], item, len);
+	nc.certfile[nc.ncertfiles++][len] = 0;
 	return 0;
 }
 
@@ -182,20 +186,21 @@ static int
 tls_configure(const struct conf *c, struct conf_err *err)
 {
 	(void)c;
-	cf.ntargets = cf.ncertfiles = 0;
-	if (conf_ulong(&var_warn, 0, 3650, &cf.warn_days, err) < 0 ||
-	    conf_ulong(&var_crit, 0, 3650, &cf.crit_days, err) < 0 ||
-	    conf_ulong(&var_timeout, 1, 3600, &cf.timeout, err) < 0 ||
-	    conf_ulong(&var_spread, 0, 300, &cf.spread, err) < 0 ||
-	    conf_ulong(&var_dane, 0, 1, &cf.dane, err) < 0)
+	nc.ntargets = nc.ncertfiles = 0;
+	if (conf_ulong(&var_warn, 0, 3650, &nc.warn_days, err) < 0 ||
+	    conf_ulong(&var_crit, 0, 3650, &nc.crit_days, err) < 0 ||
+	    conf_ulong(&var_timeout, 1, 3600, &nc.timeout, err) < 0 ||
+	    conf_ulong(&var_spread, 0, 300, &nc.spread, err) < 0 ||
+	    conf_ulong(&var_dane, 0, 1, &nc.dane, err) < 0)
 		return -1;
-	if (cf.crit_days > cf.warn_days)
+	if (nc.crit_days > nc.warn_days)
 		return conf_set_err(err, var_crit.name, conf_value(&var_crit), "above-warn-days");
 	if (conf_list(conf_value(&var_targets), add_target, err) != 0 ||
 	    conf_list(conf_value(&var_certfiles), add_certfile, err) != 0)
 		return -1;
 	if (strlen(conf_value(&var_name)) >= sizeof(((struct tlsrun *)0)->name))
 		return conf_set_err(err, var_name.name, conf_value(&var_name), "too-long");
+	cf = nc;
 	return 0;
 }
 
