@@ -854,9 +854,11 @@ probe_closed(struct probe *p, short what)
 	case P_QUIT:
 		break;
 	default:
-		probe_ssl_error(p, why, sizeof(why));
-		probe_dialogue_failed(p, what & BEV_EVENT_EOF ? "closed" : "error",
-		    why, strlen(why));
+		if (what & BEV_EVENT_EOF)
+			snprintf(why, sizeof(why), "closed");
+		else
+			probe_ssl_error(p, why, sizeof(why));
+		probe_dialogue_failed(p, why, NULL, 0);
 		break;
 	}
 	probe_finish(p);

@@ -3,7 +3,7 @@
 
 usage: tls_fake.py [--cert PEM] PORTFILE NAME:MODE[:opts]...
 Each server listens on a free loopback port; PORTFILE gets "NAME PORT" lines.
-MODEs: closed (nothing listens), full, silent, tarpit, smtp-busy, pop3-busy, starttls-close, longcap, inject,
+MODEs: closed (nothing listens), full, silent, hangup, tarpit, smtp-busy, pop3-busy, starttls-close, longcap, inject,
        smtp, submission, smtps, pop3, pop3s
 Prints "ready" on stdout once all listen; serves until killed."""
 import argparse
@@ -109,6 +109,8 @@ def handle(sock, a):
     try:
         if mode == "silent":
             time.sleep(3600)
+        elif mode == "hangup":
+            pass
         elif mode == "tarpit":
             c.send(b"220 fake.example.test ESMTP\r\n")
             c.line()
