@@ -105,7 +105,8 @@ print("\n".join(str(s.getsockname()[1]) for s in ss))' "$1"
 
 # postfix_start DIR SMTP SUBMISSION SMTPS CERT KEY SUBCERT SUBKEY SMTPSCERT SMTPSKEY:
 # a private Postfix (config, queue and log under DIR) with smtpd on the three
-# loopback ports: STARTTLS, STARTTLS required, and implicit TLS (wrappermode)
+# loopback ports: STARTTLS, STARTTLS required, and implicit TLS (wrappermode);
+# $POSTFIX_EXTRA: more master.cf lines
 postfix_start() {
 	_d=$1
 	mkdir -p "$_d/conf" "$_d/queue" "$_d/data"
@@ -131,6 +132,7 @@ EOF
 127.0.0.1:$2 inet n - n - - smtpd
 127.0.0.1:$3 inet n - n - - smtpd -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$7 -o smtpd_tls_key_file=$8
 127.0.0.1:$4 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_cert_file=$9 -o smtpd_tls_key_file=${10}
+${POSTFIX_EXTRA:-}
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr

@@ -6,8 +6,8 @@
 . "$SOURCE_DIR/tests/it/lib-dns.sh"
 . "$SOURCE_DIR/tests/it/libtls.sh"
 
-set -- $(tls_ports 5)
-P25=$1 P587=$2 P465=$3 P110=$4 P995=$5
+set -- $(tls_ports 7)
+P25=$1 P587=$2 P465=$3 P110=$4 P995=$5 PEXP=$6 PSELF=$7
 NSD_PORT=$(free_udp_port)
 UB_PORT=$(free_udp_port)
 
@@ -21,6 +21,10 @@ tls_cert "$T/ca" "$T/next" "$names" "$now" "$(tls_date '+400 days')"
 tls_cert "$T/ca" "$T/sub" mx1.sec.test "$now" "$(tls_date '+3 days +2 hours')"
 tls_cert "$T/ca" "$T/wrong" other.example.test "$now" "$year"
 tls_cert "$T/ca" "$T/pop" pop.sec.test "$now" "$year"
+tls_cert "$T/ca" "$T/expired" mx1.sec.test "$(tls_date '-90 days')" "$(tls_date '-5 days')"
+tls_selfsigned "$T/self" mx1.sec.test
+POSTFIX_EXTRA="127.0.0.1:$PEXP inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_cert_file=$T/expired.pem -o smtpd_tls_key_file=$T/expired.key
+127.0.0.1:$PSELF inet n - n - - smtpd -o smtpd_tls_cert_file=$T/self.pem -o smtpd_tls_key_file=$T/self.key"
 
 # DANE-TA (2 x 1) needs the trust anchor in the served chain (RFC 7671)
 cat "$T/mx.pem" "$T/ca/ca.pem" > "$T/mxchain.pem"
@@ -60,6 +64,7 @@ tls_run "$T/out1" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$P25
     smtp://127.0.0.1:$P25/dane-bad.sec.test smtp://127.0.0.1:$P25/dane-ta.sec.test
     smtp://127.0.0.1:$P25/roll.sec.test smtp://127.0.0.1:$P25/dane-plain.plain.test
     submission://127.0.0.1:$P587 smtps://127.0.0.1:$P465
+    smtps://127.0.0.1:$PEXP submission://127.0.0.1:$PSELF
     pop3://127.0.0.1:$P110/pop.sec.test pop3s://127.0.0.1:$P995/pop.sec.test"
 check_grammar "$T/out1"
 o=$T/out1
@@ -74,7 +79,9 @@ expect "$o" "^crit tls: cert-expiring target=submission://127.0.0.1:$P587 days=3
 expect "$o" "^crit tls: cert-name-mismatch target=smtps://127.0.0.1:$P465 name=mx1.sec.test subject=\"CN=other.example.test\"\$" 1
 expect "$o" "^info tls: ok target=pop3://127.0.0.1:$P110/pop.sec.test version=TLSv1.3 .*subject=\"CN=pop.sec.test\"" 1
 expect "$o" "^info tls: ok target=pop3s://127.0.0.1:$P995/pop.sec.test version=TLSv1.3 " 1
-expect "$o" "^(warn|crit) tls: " 4
+expect "$o" "^crit tls: cert-expired target=smtps://127.0.0.1:$PEXP days=-[56] subject=\"CN=mx1.sec.test\"\$" 1
+expect "$o" "^crit tls: cert-untrusted target=submission://127.0.0.1:$PSELF reason=\"self-signed certificate\" subject=\"CN=mx1.sec.test\"\$" 1
+expect "$o" "^(warn|crit) tls: " 6
 [ "$rc" = 2 ] || fail "exit $rc, expected 2"
 
 # a renewal with a fresh key on disk: DANE breaks once it is loaded unless
