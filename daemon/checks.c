@@ -1,5 +1,6 @@
 #include "checks.h"
 
+extern const struct check check_tcpto;
 extern const struct check check_dns;
 extern const struct check check_tls;
 #ifdef MAINTD_TEST_CHECKS
@@ -8,6 +9,7 @@ extern const struct check check_slow;
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
+	&check_tcpto,
 	&check_dns,
 	&check_tls,
 #ifdef MAINTD_TEST_CHECKS
