@@ -59,6 +59,7 @@
 #define EV_HELO_MISMATCH "helo-mismatch"
 #define EV_NO_SELFIPS "no-selfips"
 #define EV_LOOKUP_FAILED "lookup-failed"
+#define EV_CANNOT_RUN "cannot-run"
 #define EV_CHECKED "checked"
 
 static const char *const dns_events[] = {
@@ -67,7 +68,7 @@ static const char *const dns_events[] = {
 	EV_SPF_FAIL, EV_SPF_LOOKUPS, EV_SPF_UNSUPPORTED, EV_DMARC, EV_DMARC_MISSING,
 	EV_DMARC_MULTIPLE, EV_DMARC_SYNTAX, EV_DKIM_MISSING, EV_DKIM_REVOKED,
 	EV_DKIM_KEY_MISMATCH, EV_PTR_MISSING, EV_FCRDNS_MISMATCH, EV_HELO_MISMATCH,
-	EV_NO_SELFIPS, EV_LOOKUP_FAILED, EV_CHECKED, NULL
+	EV_NO_SELFIPS, EV_LOOKUP_FAILED, EV_CANNOT_RUN, EV_CHECKED, NULL
 };
 
 static const struct confvar var_domains = { "MAINTD_DNS_DOMAINS", "" };
@@ -92,13 +93,16 @@ struct dns_dkim {
 	unsigned char raw[DKIM_KEYMAX];		/* RSAPublicKey, or the raw ed25519 key */
 };
 
-static struct {
+struct dns_config {
 	unsigned long timeout;
 	struct dns_ip self[DNS_MAXSELF];
 	unsigned nself;
 	struct dns_dkim dkim[DNS_MAXDKIM];
 	unsigned ndkim;
-} dns_conf;
+};
+
+/* the configuration in use, and the one being read (kept only when valid) */
+static struct dns_config dns_conf, dns_next;
 
 /* One name and type asked once per run; jobs wait on it. */
 struct dns_entry {
@@ -243,10 +247,10 @@ static int
 dns_selfip_add(const char *item, size_t len, void *arg)
 {
 	(void)arg;
-	if (dns_conf.nself == DNS_MAXSELF ||
-	    dns_ip_parse(item, len, &dns_conf.self[dns_conf.nself]) < 0)
+	if (dns_next.nself == DNS_MAXSELF ||
+	    dns_ip_parse(item, len, &dns_next.self[dns_next.nself]) < 0)
 		return -1;
-	dns_conf.nself++;
+	dns_next.nself++;
 	return 0;
 }
 
@@ -304,7 +308,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 	const char *why = "want selector:domain[:keyfile]";
 	size_t i;
 
-	if (len >= sizeof(buf) || dns_conf.ndkim == DNS_MAXDKIM)
+	if (len >= sizeof(buf) || dns_next.ndkim == DNS_MAXDKIM)
 		goto bad;
 	memcpy(buf, item, len);
 	buf[len] = 0;
@@ -313,7 +317,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 	*dom++ = 0;
 	if ((file = strchr(dom, ':')))
 		*file++ = 0;
-	d = &dns_conf.dkim[dns_conf.ndkim];
+	d = &dns_next.dkim[dns_next.ndkim];
 	memset(d, 0, sizeof(*d));
 	if (!*buf || strlen(buf) >= sizeof(d->selector) || !*dom ||
 	    strlen(dom) >= sizeof(d->domain) || (file && !*file))
@@ -323,7 +327,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 		d->domain[i] = (char)tolower((unsigned char)dom[i]);
 	if (file && dns_dkim_keyfile(d, file, &why) < 0)
 		goto bad;
-	dns_conf.ndkim++;
+	dns_next.ndkim++;
 	return 0;
 bad:
 	conf_set_err(c->err, var_dkim.name, conf_value(&var_dkim), why);
@@ -337,18 +341,18 @@ dns_configure(const struct conf *conf, struct conf_err *err)
 	const char *v;
 
 	(void)conf;
-	if (conf_ulong(&var_timeout, 100, 600000, &dns_conf.timeout, err) < 0)
+	memset(&dns_next, 0, sizeof(dns_next));
+	if (conf_ulong(&var_timeout, 100, 600000, &dns_next.timeout, err) < 0)
 		return -1;
 	v = conf_value(&var_servers);
 	if (conf_list(v, dns_server_ok, NULL) != 0)
 		return conf_set_err(err, var_servers.name, v, "want IP, IP:PORT or [IPv6]:PORT");
-	dns_conf.nself = 0;
 	v = conf_value(&var_selfips);
 	if (conf_list(v, dns_selfip_add, NULL) != 0)
 		return conf_set_err(err, var_selfips.name, v, "want at most 16 IP addresses");
-	dns_conf.ndkim = 0;
 	if (conf_list(conf_value(&var_dkim), dns_dkim_add, &dc) != 0)
 		return -1;
+	dns_conf = dns_next;
 	return 0;
 }
 
@@ -497,10 +501,12 @@ dns_on_answer(void *arg, enum resolv_status st, const unsigned char *abuf, size_
 
 	(void)ad;
 	e->st = st;
-	if (st == RESOLV_OK) {
+	/* NXDOMAIN and NODATA too: a dangling CNAME is still a CNAME */
+	if (abuf && (st == RESOLV_OK || st == RESOLV_NODATA || st == RESOLV_NXDOMAIN)) {
 		if (dns_entry_fill(e, abuf, alen) < 0)
 			e->st = RESOLV_ERROR;
-		else if (e->type == TLSA_TYPE ? !e->tlsa->n && !e->tlsa->malformed : !e->n)
+		else if (st == RESOLV_OK &&
+		    (e->type == TLSA_TYPE ? !e->tlsa->n && !e->tlsa->malformed : !e->n))
 			e->st = RESOLV_NODATA;	/* only RRs of other types or classes */
 	}
 	dns_entry_done(e);
@@ -877,45 +883,48 @@ dns_spf(struct dns_job *j)
 
 /* DMARC and DKIM */
 
+/* _dmarc.D, else the nearest parent's record, whose sp= applies (the tree
+ * walk of DMARCbis: RFC 7489's organisational domain needs the Public
+ * Suffix List). Top-level domains are not asked. */
 static void
 dns_dmarc(struct dns_job *j)
 {
 	char name[DNS_NAMEMAX + 16];
-	const char *policy, *why;
+	const char *at, *next, *policy, *subpolicy, *why;
 	struct dns_entry *e;
 	struct finding f;
-	unsigned i, n = 0, which = 0;
+	unsigned i, n, which = 0;
 
-	snprintf(name, sizeof(name), "_dmarc.%s", j->domain);
-	if (!(e = dns_need(j, name, T_TXT)) || dns_temp(e))
-		return;
-	for (i = 0; e->st == RESOLV_OK && i < e->n; i++)
-		if (dmarc_is_record((const char *)e->rd[i].p, e->rd[i].len)) {
-			n++;
-			which = i;
-		}
-	if (n != 1) {
+	for (at = j->domain;; at = next + 1) {
+		snprintf(name, sizeof(name), "_dmarc.%s", at);
+		if (!(e = dns_need(j, name, T_TXT)) || dns_temp(e))
+			return;
+		for (i = n = 0; e->st == RESOLV_OK && i < e->n; i++)
+			if (dmarc_is_record((const char *)e->rd[i].p, e->rd[i].len)) {
+				n++;
+				which = i;
+			}
+		if (n || !(next = strchr(at, '.')) || !strchr(next + 1, '.'))
+			break;
+	}
+	if (n == 1 && dmarc_parse((const char *)e->rd[which].p, e->rd[which].len, &policy,
+	    &subpolicy, &why) == 0) {
+		finding_init(&f, LEVEL_INFO, FINDING_STATE, NULL, EV_DMARC);
+		finding_add(&f, "domain", j->domain);
+		finding_add(&f, "policy", at == j->domain ? policy : subpolicy);
+		finding_subject(&f);
+	} else {
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL,
-		    n ? EV_DMARC_MULTIPLE : EV_DMARC_MISSING);
+		    n == 0 ? EV_DMARC_MISSING : n > 1 ? EV_DMARC_MULTIPLE : EV_DMARC_SYNTAX);
 		finding_add(&f, "domain", j->domain);
 		finding_subject(&f);
-		if (n)
+		if (n > 1)
 			finding_addu(&f, "count", n);
-		dns_emit(j, &f);
-		return;
+		else if (n == 1)
+			finding_add(&f, "reason", why);
 	}
-	if (dmarc_parse((const char *)e->rd[which].p, e->rd[which].len, &policy, &why) < 0) {
-		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_DMARC_SYNTAX);
-		finding_add(&f, "domain", j->domain);
-		finding_subject(&f);
-		finding_add(&f, "reason", why);
-		dns_emit(j, &f);
-		return;
-	}
-	finding_init(&f, LEVEL_INFO, FINDING_STATE, NULL, EV_DMARC);
-	finding_add(&f, "domain", j->domain);
-	finding_add(&f, "policy", policy);
-	finding_subject(&f);
+	if (n && at != j->domain)
+		finding_add(&f, "from", at);
 	dns_emit(j, &f);
 }
 
@@ -1099,6 +1108,16 @@ dns_hex(const unsigned char *p, size_t n, FILE *fp)
 		fprintf(fp, "%02x", *p++);
 }
 
+/* A host name safe to write as one word of a line: letters, digits, - _ . */
+static int
+dns_ldh(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+			return 0;
+	return 1;
+}
+
 /* The TLSA records of this server's MX hosts, replaced atomically. */
 static void
 dns_save_tlsa(struct dns_run *run)
@@ -1114,7 +1133,7 @@ dns_save_tlsa(struct dns_run *run)
 		return;
 	for (i = 0; i < DNS_HASH; i++)
 		for (e = run->hash[i]; e; e = e->hnext) {
-			if (e->type != TLSA_TYPE || e->st != RESOLV_OK)
+			if (e->type != TLSA_TYPE || e->st != RESOLV_OK || !dns_ldh(e->name))
 				continue;
 			for (k = 0; k < e->tlsa->n; k++) {
 				fprintf(fp, "%s %d %u %u %u ", e->name + 9, e->tlsa->ad,
@@ -1134,7 +1153,8 @@ dns_on_finish(evutil_socket_t fd, short what, void *arg)
 	struct sweep *sw = run->sw;
 	struct timespec t;
 	struct finding f;
-	int allfailed = run->queries && run->failed == run->queries;
+	/* a failed lookup hid whatever depended on it: that is no reason to clear it */
+	int failed = run->failed > 0;
 
 	(void)fd;
 	(void)what;
@@ -1149,7 +1169,7 @@ dns_on_finish(evutil_socket_t fd, short what, void *arg)
 	dns_save_tlsa(run);
 	dns_run_free(run);
 	sw->data = NULL;
-	sweep_done(sw, allfailed ? CHECK_FAILED : CHECK_OK);
+	sweep_done(sw, failed ? CHECK_FAILED : CHECK_OK);
 }
 
 struct dns_domains {
@@ -1223,9 +1243,8 @@ dns_start(struct sweep *sw)
 	    !(run->finish = event_new(sw->base, -1, 0, dns_on_finish, run)) ||
 	    !(run->res = resolv_new(sw->base, conf_value(&var_servers), (unsigned)dns_conf.timeout,
 	    err, sizeof(err)))) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_LOOKUP_FAILED);
-		finding_add(&f, "name", ".");
-		finding_add(&f, "type", "-");
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
+		finding_add(&f, "what", "resolver");
 		finding_add(&f, "error", err);
 		sweep_emit(sw, &f);
 		dns_run_free(run);
@@ -1242,9 +1261,8 @@ dns_start(struct sweep *sw)
 		run->selfst = 1;
 	}
 	if (dns_add_jobs(run) < 0) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_LOOKUP_FAILED);
-		finding_add(&f, "name", "rcpthosts");
-		finding_add(&f, "type", "-");
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
+		finding_add(&f, "what", "rcpthosts");
 		finding_add(&f, "error", strerror(errno));
 		sweep_emit(sw, &f);
 		dns_run_free(run);

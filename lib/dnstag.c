@@ -122,32 +122,36 @@ dmarc_is_record(const char *s, size_t len)
 	return tag_first_is(s, len, "DMARC1");
 }
 
-static int
-dmarc_policy_ok(const struct tag *t)
+static const char *
+dmarc_policy(const struct tag *t)
 {
-	return tag_is(t, "none") || tag_is(t, "quarantine") || tag_is(t, "reject");
+	static const char *const policies[] = { "none", "quarantine", "reject" };
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		if (tag_is(t, policies[i]))
+			return policies[i];
+	return NULL;
 }
 
 int
-dmarc_parse(const char *s, size_t len, const char **policy, const char **why)
+dmarc_parse(const char *s, size_t len, const char **policy, const char **subpolicy,
+    const char **why)
 {
-	static const char *const policies[] = { "none", "quarantine", "reject" };
 	struct taglist l;
 	const struct tag *t;
 	unsigned i, pct = 0;
 
-	*policy = "";
+	*policy = *subpolicy = "";
 	if (!dmarc_is_record(s, len) || tag_parse(s, len, &l) < 0)
 		return *why = "syntax", -1;
 	if (!(t = tag_get(&l, "p")))
 		return *why = "no-policy", -1;
-	if (!dmarc_policy_ok(t))
-		return *why = "bad-policy", -1;
-	for (i = 0; i < 3; i++)
-		if (tag_is(t, policies[i]))
-			*policy = policies[i];
-	if ((t = tag_get(&l, "sp")) && !dmarc_policy_ok(t))
-		return *why = "bad-sp", -1;
+	if (!(*policy = dmarc_policy(t)))
+		return *policy = "", *why = "bad-policy", -1;
+	*subpolicy = *policy;
+	if ((t = tag_get(&l, "sp")) && !(*subpolicy = dmarc_policy(t)))
+		return *subpolicy = "", *why = "bad-sp", -1;
 	if ((t = tag_get(&l, "adkim")) && !tag_is(t, "r") && !tag_is(t, "s"))
 		return *why = "bad-adkim", -1;
 	if ((t = tag_get(&l, "aspf")) && !tag_is(t, "r") && !tag_is(t, "s"))

@@ -24,8 +24,10 @@ const struct tag *tag_get(const struct taglist *, const char *name);
 
 /* 1 if the TXT string claims to be DMARC: its first tag is v=DMARC1. */
 int dmarc_is_record(const char *s, size_t len);
-/* 0 with the p= policy ("none", "quarantine", "reject"), or -1 and *why. */
-int dmarc_parse(const char *s, size_t len, const char **policy, const char **why);
+/* 0 with the p= policy ("none", "quarantine", "reject") and the one for
+ * subdomains (sp=, else p=), or -1 and *why. */
+int dmarc_parse(const char *s, size_t len, const char **policy, const char **subpolicy,
+    const char **why);
 
 struct dkim_key {
 	int ed25519;		/* k=ed25519; else rsa */

@@ -10,6 +10,10 @@
 
 #include "dnsmsg.h"
 
+/* Queries beyond this wait their turn: dnscache, for one, drops what is
+ * beyond its own limit (200), and a sweep asks thousands at once. */
+#define RESOLV_MAXINFLIGHT 128
+
 struct resolv_fd {
 	ares_socket_t fd;
 	struct event *ev;
@@ -23,17 +27,41 @@ struct resolv {
 	struct resolv_fd *fds;
 	unsigned depth;		/* inside c-ares: a free must wait */
 	int dead;		/* resolv_free was called inside c-ares */
+	unsigned inflight;
+	struct resolv_q *qhead, **qtail;	/* not sent yet */
 };
 
 struct resolv_q {
 	struct resolv *r;
 	resolv_cb *cb;
 	void *arg;
+	unsigned char *qbuf;	/* until sent */
+	int qlen;
+	struct resolv_q *next;
 };
 
 static int resolv_ares_ready;
 
 static void resolv_destroy(struct resolv *);
+static void resolv_on_answer(void *, int, int, unsigned char *, int);
+
+/* Sends waiting queries while there is room; not from inside a callback. */
+static void
+resolv_pump(struct resolv *r)
+{
+	struct resolv_q *q;
+	unsigned char *qbuf;
+
+	while (!r->dead && r->inflight < RESOLV_MAXINFLIGHT && (q = r->qhead)) {
+		if (!(r->qhead = q->next))
+			r->qtail = &r->qhead;
+		qbuf = q->qbuf;
+		q->qbuf = NULL;
+		r->inflight++;
+		ares_send(r->ch, qbuf, q->qlen, resolv_on_answer, q);
+		ares_free_string(qbuf);
+	}
+}
 
 static void
 resolv_arm(struct resolv *r)
@@ -54,6 +82,7 @@ resolv_process(struct resolv *r, ares_socket_t rfd, ares_socket_t wfd)
 {
 	r->depth++;
 	ares_process_fd(r->ch, rfd, wfd);
+	resolv_pump(r);
 	r->depth--;
 	if (r->dead && !r->depth)
 		resolv_destroy(r);
@@ -155,6 +184,7 @@ resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
 		return NULL;
 	}
 	r->base = base;
+	r->qtail = &r->qhead;
 	memset(&o, 0, sizeof(o));
 	/* NOCHECKRESP: c-ares 1.18 reports SERVFAIL and REFUSED answers as
 	 * ECONNREFUSED, the same as an unreachable server; we read the rcode */
@@ -184,10 +214,16 @@ static void
 resolv_destroy(struct resolv *r)
 {
 	struct resolv_fd *f;
+	struct resolv_q *q;
 
 	r->dead = 1;
 	r->depth++;	/* callbacks of the destruction must not recurse here */
 	ares_destroy(r->ch);
+	while ((q = r->qhead)) {
+		r->qhead = q->next;
+		ares_free_string(q->qbuf);
+		free(q);
+	}
 	while ((f = r->fds)) {
 		r->fds = f->next;
 		if (f->ev)
@@ -258,6 +294,7 @@ resolv_on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 	enum resolv_status rs;
 
 	(void)timeouts;
+	r->inflight--;
 	if (st == ARES_EDESTRUCTION || r->dead) {
 		free(q);
 		return;
@@ -289,10 +326,14 @@ resolv_query(struct resolv *r, const char *name, int type, resolv_cb *cb, void *
 	q->r = r;
 	q->cb = cb;
 	q->arg = arg;
+	q->qbuf = qbuf;
+	q->qlen = qlen;
+	q->next = NULL;
+	*r->qtail = q;
+	r->qtail = &q->next;
 	r->depth++;
-	ares_send(r->ch, qbuf, qlen, resolv_on_answer, q);
+	resolv_pump(r);
 	r->depth--;
-	ares_free_string(qbuf);
 	if (r->dead && !r->depth)
 		resolv_destroy(r);
 	else

@@ -5,6 +5,24 @@
 . "$SOURCE_DIR/tests/it/lib.sh"
 . "$SOURCE_DIR/tests/it/lib-dns.sh"
 
+# bad configuration: fatal at start, exit 111
+make_qmailhome "$T/qmail" mx.ok.test
+badconf() {	# VAR VALUE
+	st=0
+	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" "$1=$2" "$MAINTD" -1 -C dns > "$T/out" 2>&1 || st=$?
+	[ "$st" = 111 ] || fail "$1=$2: exit $st, want 111"
+	grep -q "^fatal maintd: bad-config var=$1 " "$T/out" || { cat "$T/out"; fail "$1=$2: no bad-config"; }
+}
+badconf MAINTD_DNS_SERVERS 127.0.0.1:99999
+badconf MAINTD_DNS_SERVERS resolver.example
+badconf MAINTD_DNS_SELFIPS 192.0.2.300
+badconf MAINTD_DNS_TIMEOUT 10
+badconf MAINTD_DKIM selector-only
+badconf MAINTD_DKIM "s1:example.org:$T/no-such-key.pem"
+echo "not a key" > "$T/junk.pem"
+badconf MAINTD_DKIM "s1:example.org:$T/junk.pem"
+pass "bad configuration"
+
 NSD_PORT=$(free_udp_port)
 UB_PORT=$(free_udp_port)
 DEAD_PORT=$(free_udp_port)	# nobody listens there
@@ -28,7 +46,6 @@ dns_wait "$NSD_PORT" ok.test || fail "nsd did not start"
 unbound_start "$UB_PORT" "$NSD_PORT" allow "" ok.test broken.test
 dns_wait "$UB_PORT" ok.test || fail "unbound did not start"
 
-make_qmailhome "$T/qmail" mx.ok.test
 printf '%s\n' good.ok.test bare.ok.test x.broken.test > "$T/qmail/control/rcpthosts"
 
 run() {	# SERVERS TIMEOUT-MS [DKIM]
@@ -61,6 +78,7 @@ tree() {	# PID and its descendants (nsd's server runs two levels down)
 	for _c in $(pgrep -P "$1"); do tree "$_c"; done
 }
 nsd_procs=$(tree "$NSD_PID" | tr '\n' ' ')
+at_exit "kill -CONT $nsd_procs 2>/dev/null"	# before dns_kill: stopped, they would not exit
 kill -STOP $nsd_procs
 t0=$(date +%s)
 run "127.0.0.1:$NSD_PORT" 600
@@ -91,5 +109,23 @@ grep -q '^warn dns: mx-missing domain=bare.ok.test$' "$T/out" || fail "the worki
 grep -q '^warn dns: spf-missing domain=bare.ok.test$' "$T/out" || fail "the working zone was not checked"
 grep -q '^warn dns: dkim-missing selector=s1 domain=good.ok.test reason=nxdomain$' "$T/out" || fail "dkim"
 ! grep -E '^(warn|crit) dns: [a-z-]+ domain=good.ok.test' "$T/out" || fail "a finding for the good domain"
-[ "$st" = 1 ] || fail "exit $st, want 1 (warnings)"
+[ "$st" = 3 ] || fail "exit $st, want 3 (a lookup failed: could not check all)"
 pass "servfail"
+
+# the daemon: a finding whose lookup fails in a later sweep is not cleared
+env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state-d" MAINTD_CHECKS=dns \
+    MAINTD_DNS_SERVERS="127.0.0.1:$NSD_PORT" MAINTD_DNS_TIMEOUT=600 \
+    "$MAINTD" > "$T/daemon" 2>&1 &
+dpid=$!
+at_exit "kill $dpid"
+wait_for "$T/daemon" 'sweep: done reason=start' 20 || fail "no first sweep"
+grep -q '^warn dns: spf-missing domain=bare.ok.test$' "$T/daemon" || fail "no spf-missing"
+kill -STOP $nsd_procs
+kill -HUP "$dpid"
+wait_for "$T/daemon" 'sweep: done reason=hup' 20 || fail "no second sweep"
+kill -CONT $nsd_procs
+cat "$T/daemon"
+grep -q 'lookup-failed name=bare.ok.test type=TXT error=timeout' "$T/daemon" || fail "no timeout"
+! grep -q 'cleared' "$T/daemon" || fail "a finding cleared because its lookup failed"
+kill -TERM "$dpid"
+pass "no clearing on lookup failures"

@@ -3,7 +3,7 @@
 # front of it with the signed zone's trust anchor, both in the foreground,
 # with their files under $T, killed at exit.
 
-# lib.sh's at_exit takes one word: our servers are killed by one function
+# the servers, killed (and continued, should a test have stopped them) at exit
 DNS_PIDS=""
 dns_kill() {
 	for _p in $DNS_PIDS; do
@@ -74,36 +74,39 @@ NSD
 	DNS_PIDS="$DNS_PIDS $!"
 }
 
+# unbound_start PORT NSDPORT ACCESS ...: files in $UB_DIR (one dir per port)
 # unbound_start PORT NSDPORT ACCESS TRUSTANCHOR-FILE|"" STUBZONE[@PORT]...
 unbound_start() {
 	_port=$1 _nsd=$2 _access=$3 _ta=$4
 	shift 4
-	mkdir -p "$T/unbound"
-	cat > "$T/unbound/unbound.conf" <<UB
+	UB_DIR=$T/unbound.$_port
+	mkdir -p "$UB_DIR"
+	cat > "$UB_DIR/unbound.conf" <<UB
 server:
 	interface: 127.0.0.1@$_port
 	port: $_port
 	do-daemonize: no
 	username: ""
 	chroot: ""
-	directory: "$T/unbound"
-	pidfile: "$T/unbound/unbound.pid"
+	directory: "$UB_DIR"
+	pidfile: "$UB_DIR/unbound.pid"
 	use-syslog: no
-	logfile: "$T/unbound/unbound.log"
+	logfile: "$UB_DIR/unbound.log"
 	verbosity: 1
-	num-threads: 1
+	num-threads: ${UB_THREADS:-1}
 	so-reuseport: no
 	do-ip6: no
 	do-not-query-localhost: no
 	access-control: 127.0.0.0/8 $_access
 	module-config: "validator iterator"
 UB
-	[ -z "$_ta" ] || printf '\ttrust-anchor-file: "%s"\n' "$_ta" >> "$T/unbound/unbound.conf"
-	cat >> "$T/unbound/unbound.conf" <<UB
+	[ -z "$_ta" ] || printf '\ttrust-anchor-file: "%s"\n' "$_ta" >> "$UB_DIR/unbound.conf"
+	cat >> "$UB_DIR/unbound.conf" <<UB
 	qname-minimisation: no
 	minimal-responses: yes
 	local-zone: "test." nodefault
 	local-zone: "2.0.192.in-addr.arpa." nodefault
+	local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." nodefault
 	outgoing-range: 256
 	num-queries-per-thread: 2048
 	msg-cache-size: 32m
@@ -113,10 +116,10 @@ UB
 		case $_z in
 		*@*) printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' "${_z%@*}" "${_z#*@}" ;;
 		*) printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' "$_z" "$_nsd" ;;
-		esac >> "$T/unbound/unbound.conf"
+		esac >> "$UB_DIR/unbound.conf"
 	done
-	unbound-checkconf "$T/unbound/unbound.conf" >/dev/null || fail "unbound.conf"
-	unbound -d -c "$T/unbound/unbound.conf" > "$T/unbound/stdout" 2>&1 &
+	unbound-checkconf "$UB_DIR/unbound.conf" >/dev/null || fail "unbound.conf"
+	unbound -d -c "$UB_DIR/unbound.conf" > "$UB_DIR/stdout" 2>&1 &
 	DNS_PIDS="$DNS_PIDS $!"
 }
 

@@ -35,7 +35,7 @@ tags(void **state)
 static void
 dmarc(void **state)
 {
-	const char *p, *why;
+	const char *p, *sp, *why;
 
 	(void)state;
 	assert_true(dmarc_is_record(S("v=DMARC1; p=none")));
@@ -43,15 +43,20 @@ dmarc(void **state)
 	assert_false(dmarc_is_record(S("v=DMARC10; p=none")));
 	assert_false(dmarc_is_record(S("p=none; v=DMARC1")));
 	assert_false(dmarc_is_record(S("v=spf1 -all")));
-	assert_int_equal(dmarc_parse(S("v=DMARC1; p=Reject; sp=none; pct=100; adkim=s"), &p, &why), 0);
+	assert_int_equal(dmarc_parse(S("v=DMARC1; p=Reject; sp=none; pct=100; adkim=s"), &p, &sp, &why), 0);
 	assert_string_equal(p, "reject");
-	assert_int_equal(dmarc_parse(S("v=DMARC1; rua=mailto:a@b"), &p, &why), -1);
+	assert_string_equal(sp, "none");
+	assert_int_equal(dmarc_parse(S("v=DMARC1; p=quarantine"), &p, &sp, &why), 0);
+	assert_string_equal(sp, "quarantine");
+	assert_int_equal(dmarc_parse(S("v=DMARC1; p=none; sp=all"), &p, &sp, &why), -1);
+	assert_string_equal(why, "bad-sp");
+	assert_int_equal(dmarc_parse(S("v=DMARC1; rua=mailto:a@b"), &p, &sp, &why), -1);
 	assert_string_equal(why, "no-policy");
-	assert_int_equal(dmarc_parse(S("v=DMARC1; p=block"), &p, &why), -1);
+	assert_int_equal(dmarc_parse(S("v=DMARC1; p=block"), &p, &sp, &why), -1);
 	assert_string_equal(why, "bad-policy");
-	assert_int_equal(dmarc_parse(S("v=DMARC1; p=none; pct=101"), &p, &why), -1);
+	assert_int_equal(dmarc_parse(S("v=DMARC1; p=none; pct=101"), &p, &sp, &why), -1);
 	assert_string_equal(why, "bad-pct");
-	assert_int_equal(dmarc_parse(S("v=DMARC1; p=none; p=reject"), &p, &why), -1);
+	assert_int_equal(dmarc_parse(S("v=DMARC1; p=none; p=reject"), &p, &sp, &why), -1);
 	assert_string_equal(why, "syntax");
 }
 

@@ -169,6 +169,42 @@ free_pending(void **state)
 }
 
 static void
+on_many(void *arg, enum resolv_status st, const unsigned char *abuf, size_t alen, int ad)
+{
+	struct fake *f = arg;
+
+	(void)abuf;
+	(void)alen;
+	(void)ad;
+	f->got += st == RESOLV_OK;
+	if (++f->done == 1000)
+		event_base_loopbreak(f->base);
+}
+
+/* more queries than may be in flight at once: they wait, none is lost */
+static void
+many(void **state)
+{
+	struct fake f;
+	struct resolv *r;
+	char err[128], name[64];
+	unsigned i;
+
+	(void)state;
+	fake_start(&f);
+	assert_non_null(r = resolv_new(f.base, f.servers, 5000, err, sizeof(err)));
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "q%u.example", i);
+		assert_int_equal(resolv_query(r, name, TLSA_TYPE, on_many, &f), 0);
+	}
+	event_base_dispatch(f.base);
+	assert_int_equal(f.done, 1000);
+	assert_int_equal(f.got, 1000);
+	resolv_free(r);
+	fake_stop(&f);
+}
+
+static void
 bad_servers(void **state)
 {
 	struct event_base *b = event_base_new();
@@ -187,6 +223,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(statuses),
 		cmocka_unit_test(free_pending),
+		cmocka_unit_test(many),
 		cmocka_unit_test(bad_servers),
 	};
 
