@@ -372,8 +372,12 @@ probe_ssl_error(struct probe *p, char *buf, size_t size)
 	unsigned long e, last = 0;
 	int soerr = EVUTIL_SOCKET_ERROR();
 
+	/* libevent queues SSL_get_error()'s code (library 0) besides OpenSSL's errors */
 	while ((e = bufferevent_get_openssl_error(p->bev)))
-		last = e;
+		if (ERR_GET_LIB(e) != 0 || !last)
+			last = e;
+	if (last && ERR_GET_LIB(last) == 0)
+		last = 0;	/* only SSL_get_error()'s code: say what the socket says */
 	if (last && ERR_reason_error_string(last))
 		snprintf(buf, size, "%s", ERR_reason_error_string(last));
 	else if (last)

@@ -21,7 +21,8 @@ tls_run "$T/out1" MAINTD_TLS_DANE=0 MAINTD_TLS_TIMEOUT=2 MAINTD_TLS_TARGETS="
     pop3://127.0.0.1:$p_pbusy smtp://127.0.0.1:$p_close smtp://127.0.0.1:$p_long
     smtp://127.0.0.1:$p_inject smtp://127.0.0.1:$p_plain pop3://127.0.0.1:$p_pplain
     submission://127.0.0.1:$p_auth smtps://127.0.0.1:$p_old smtp://127.0.0.1:$p_good
-    smtp://127.0.0.1:$p_full smtp://127.0.0.1:$p_tarpit pop3://127.0.0.1:$p_hangup"
+    smtp://127.0.0.1:$p_full smtp://127.0.0.1:$p_tarpit pop3://127.0.0.1:$p_hangup
+    smtps://127.0.0.1:$p_plain"
 check_grammar "$T/out1"
 o=$T/out1
 expect "$o" "^info tls: not-listening target=smtp://127.0.0.1:$p_refused\$" 1
@@ -37,6 +38,8 @@ expect "$o" "^crit tls: auth-before-tls target=submission://127.0.0.1:$p_auth\$"
 expect "$o" "^warn tls: protocol-old target=smtps://127.0.0.1:$p_old version=TLSv1\$" 1
 expect "$o" "^info tls: ok target=smtp://127.0.0.1:$p_good version=TLSv1.3 cipher=[A-Z0-9_-]+ subject=\"CN=mx1.example.test\" issuer=\"CN=maintd test CA\" days=36[45]\$" 1
 expect "$o" "^crit tls: connect-failed target=smtp://127.0.0.1:$p_full reason=timeout\$" 1
+# implicit TLS against a plaintext server: OpenSSL's own words
+expect "$o" "^crit tls: handshake-failed target=smtps://127.0.0.1:$p_plain reason=\"(wrong version number|packet length too long|record layer failure)\"\$" 1
 expect "$o" "^crit tls: dialogue-failed target=pop3://127.0.0.1:$p_hangup phase=greeting reason=closed\$" 1
 expect "$o" "^warn tls: busy target=smtp://127.0.0.1:$p_tarpit phase=ehlo reason=timeout\$" 1
 expect "$o" "^info tls: ok " 1
