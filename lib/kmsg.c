@@ -77,8 +77,7 @@ struct kmsg_run {
 	int fresh;			/* no cursor: the backlog limit applies */
 	struct kmsg_cursor cur;
 	char bootid[KMSG_BOOTID];
-	unsigned long long expected;	/* next seq, to count lost records */
-	int have_expected;
+	struct kmsg_seq seq;
 	unsigned long records, crashes, lost, suppressed, bad, skip, skipped, found;
 	int more;
 	time_t boot_wall;
@@ -420,18 +419,16 @@ record(struct kmsg_run *r, const char *buf, size_t len)
 {
 	struct kmsg_record rec;
 	struct kmsg_event ev;
+	long long lost;
 
 	if (kmsg_parse_record(buf, len, &rec) < 0) {
 		r->bad += r->pass == 2;
 		return;
 	}
-	if (rec.seq < r->cur.next)
+	if ((lost = kmsg_seq_step(&r->seq, rec.seq)) < 0)
 		return;
-	if (r->pass == 2 && r->have_expected && rec.seq > r->expected)
-		r->lost += rec.seq - r->expected;
-	r->expected = rec.seq + 1;
-	r->have_expected = 1;
-	r->cur.next = rec.seq + 1;
+	if (r->pass == 2)
+		r->lost += (unsigned long long)lost;
 	r->records++;
 	if (rec.prio >> 3 != 0)		/* written by user space, not the kernel */
 		return;
@@ -520,8 +517,8 @@ report(struct kmsg_run *r)
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_SCANNED);
 	finding_addu(&f, "records", r->records);
 	finding_addu(&f, "crashes", r->crashes);
-	if (r->cur.next)
-		finding_addu(&f, "seq", r->cur.next - 1);
+	if (r->seq.next)
+		finding_addu(&f, "seq", r->seq.next - 1);
 	if (r->more)
 		finding_addu(&f, "more", 1);
 	sweep_emit(r->sw, &f);
@@ -533,6 +530,7 @@ done(struct kmsg_run *r)
 	struct finding f;
 
 	report(r);
+	r->cur.next = r->seq.next;
 	if (cursor_save(r) < 0) {
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CURSORFAIL);
 		finding_add(&f, "reason", strerror(errno));
@@ -560,8 +558,8 @@ pass_two(struct kmsg_run *r)
 	r->skip = r->found > cfg.backlog ? r->found - cfg.backlog : 0;
 	r->found = r->records = 0;
 	r->pend_left = 0;
-	r->have_expected = 0;
-	r->cur.next = 0;
+	r->seq.next = 0;
+	r->seq.known = 0;
 	r->pass = 2;
 	return device_open(r);
 }
@@ -636,17 +634,13 @@ kmsg_start(struct sweep *sw)
 		return;
 	}
 	have = cursor_load(r);
-	if (have && strcmp(r->cur.bootid, r->bootid) != 0) {
-		r->cur.next = 0;	/* rebooted: all of the new boot's buffer is new */
-		r->have_expected = 1;
-		r->expected = 0;
-	} else if (have) {
-		r->have_expected = 1;
-		r->expected = r->cur.next;
-	} else {
+	if (have && strcmp(r->cur.bootid, r->bootid) != 0)
+		r->seq.known = 1;	/* rebooted: the new boot's buffer from seq 0 */
+	else if (have) {
+		r->seq.next = r->cur.next;
+		r->seq.known = 1;
+	} else
 		r->fresh = 1;
-		r->cur.next = 0;
-	}
 	memcpy(r->cur.bootid, r->bootid, sizeof(r->cur.bootid));
 	r->pass = r->fresh ? 1 : 2;
 	if (device_open(r) < 0) {

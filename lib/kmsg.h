@@ -77,6 +77,17 @@ struct kmsg_cursor {
 int kmsg_cursor_parse(const char *buf, size_t len, struct kmsg_cursor *);
 size_t kmsg_cursor_format(const struct kmsg_cursor *, char *buf, size_t size);
 
+/* Where reading stands: records before next are done. known: next is what
+ * the following record should be (a cursor of this boot, or 0 after a reboot). */
+struct kmsg_seq {
+	unsigned long long next;
+	int known;
+};
+
+/* A record's seq: -1 when already done (skip it), else how many records
+ * were lost (overwritten unread) before it. */
+long long kmsg_seq_step(struct kmsg_seq *, unsigned long long seq);
+
 /* A crash this process has seen, for kmsg_recent(). */
 struct kmsg_crash {
 	char prog[64];

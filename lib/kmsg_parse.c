@@ -2,6 +2,7 @@
  * lines, program names and the cursor. No I/O; every input is outside bytes. */
 #include "kmsg.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -532,6 +533,19 @@ kmsg_cursor_format(const struct kmsg_cursor *c, char *buf, size_t size)
 	int n = snprintf(buf, size, "%s %llu\n", c->bootid, c->next);
 
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+long long
+kmsg_seq_step(struct kmsg_seq *s, unsigned long long seq)
+{
+	unsigned long long lost;
+
+	if (seq < s->next)
+		return -1;
+	lost = s->known ? seq - s->next : 0;
+	s->next = seq + 1;
+	s->known = 1;
+	return lost > (unsigned long long)LLONG_MAX ? LLONG_MAX : (long long)lost;
 }
 
 static struct kmsg_crash ring[KMSG_RING];

@@ -420,6 +420,29 @@ progs_and_signals(void **state)
 }
 
 static void
+seq_steps(void **state)
+{
+	struct kmsg_seq fresh = { 0, 0 }, cursor = { 100, 1 }, reboot = { 0, 1 };
+
+	(void)state;
+	/* no cursor: nothing to skip, nothing known lost */
+	assert_int_equal(kmsg_seq_step(&fresh, 500), 0);
+	assert_int_equal(kmsg_seq_step(&fresh, 501), 0);
+	assert_int_equal(kmsg_seq_step(&fresh, 505), 3);	/* EPIPE: 502..504 overwritten */
+	assert_int_equal(fresh.next, 506);
+	/* a cursor: what is before it is skipped; a gap after it is lost */
+	assert_int_equal(kmsg_seq_step(&cursor, 0), -1);
+	assert_int_equal(kmsg_seq_step(&cursor, 99), -1);
+	assert_int_equal(kmsg_seq_step(&cursor, 100), 0);
+	assert_int_equal(kmsg_seq_step(&cursor, 100), -1);
+	assert_int_equal(kmsg_seq_step(&cursor, 150), 49);
+	assert_int_equal(cursor.next, 151);
+	/* after a reboot: from 0; a first record later than 0 means some were lost */
+	assert_int_equal(kmsg_seq_step(&reboot, 7), 7);
+	assert_int_equal(kmsg_seq_step(&reboot, 8), 0);
+}
+
+static void
 ring(void **state)
 {
 	struct kmsg_crash c, out[4];
@@ -454,6 +477,7 @@ main(void)
 		cmocka_unit_test(records),
 		cmocka_unit_test(cursor),
 		cmocka_unit_test(progs_and_signals),
+		cmocka_unit_test(seq_steps),
 		cmocka_unit_test(ring),
 	};
 
