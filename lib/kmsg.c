@@ -168,8 +168,6 @@ note(struct kmsg_run *r, enum level level, const char *event, const char *key,
 
 	finding_init(&f, level, FINDING_NOTE, NULL, event);
 	finding_addu(&f, key, val);
-	if (strcmp(event, EV_BACKLOG) == 0)
-		finding_addu(&f, "limit", cfg.backlog);
 	sweep_emit(r->sw, &f);
 }
 
@@ -321,7 +319,8 @@ other(struct kmsg_run *r, const struct kmsg_event *ev)
 		return;
 	finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, EV_OTHER);
 	finding_add(&f, "prog", ev->comm);
-	finding_addi(&f, "pid", ev->pid);
+	if (ev->pid >= 0)
+		finding_addi(&f, "pid", ev->pid);
 	finding_add(&f, "signal", kmsg_signame(ev->signal, sig, sizeof(sig)));
 	if (ev->file[0])
 		finding_add(&f, "file", ev->file);
@@ -510,8 +509,12 @@ report(struct kmsg_run *r)
 		note(r, LEVEL_WARN, EV_LOST, "count", r->lost);
 	if (r->suppressed)
 		note(r, LEVEL_WARN, EV_SUPPRESSED, "count", r->suppressed);
-	if (r->skipped)
-		note(r, LEVEL_WARN, EV_BACKLOG, "count", r->skipped);
+	if (r->skipped) {
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BACKLOG);
+		finding_addu(&f, "count", r->skipped);
+		finding_addu(&f, "limit", cfg.backlog);
+		sweep_emit(r->sw, &f);
+	}
 	if (r->bad)
 		note(r, LEVEL_WARN, EV_BADRECORD, "count", r->bad);
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_SCANNED);
@@ -542,13 +545,54 @@ done(struct kmsg_run *r)
 	finish(r, CHECK_OK);
 }
 
+/* kmsg_test_source(): records from memory instead of the device */
+static struct {
+	const char *const *rec;
+	unsigned n, at;
+} test_src;
+
+void
+kmsg_test_source(const char *const *records, unsigned n)
+{
+	test_src.rec = records;
+	test_src.n = n;
+	test_src.at = 0;
+}
+
 static int
 device_open(struct kmsg_run *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
+	if (test_src.rec) {
+		test_src.at = 0;
+		return r->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
 	r->fd = open(cfg.device, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	return r->fd;
+}
+
+/* One record per call, like read(2) on /dev/kmsg. */
+static ssize_t
+device_read(struct kmsg_run *r)
+{
+	const char *rec;
+	size_t n;
+
+	if (!test_src.rec)
+		return read(r->fd, r->buf, sizeof(r->buf));
+	if (test_src.at >= test_src.n) {
+		errno = EAGAIN;
+		return -1;
+	}
+	rec = test_src.rec[test_src.at++];
+	if (strcmp(rec, "EPIPE") == 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	n = strlen(rec) < sizeof(r->buf) ? strlen(rec) : sizeof(r->buf);
+	memcpy(r->buf, rec, n);
+	return (ssize_t)n;
 }
 
 /* The end of the buffer in pass 1: how many to skip, then read it again. */
@@ -582,7 +626,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			n = -1, errno = EAGAIN;
 		} else
-			n = read(r->fd, r->buf, sizeof(r->buf));
+			n = device_read(r);
 		if (n > 0) {
 			record(r, r->buf, (size_t)n);
 			continue;

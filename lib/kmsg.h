@@ -107,6 +107,10 @@ unsigned kmsg_recent(struct kmsg_crash *out, unsigned max);
 void kmsg_ring_add(const struct kmsg_crash *);
 void kmsg_ring_clear(void);
 
+/* Tests: the following runs read these records (one per read; "EPIPE" fails
+ * like an overwritten record) instead of the device; NULL: the device. */
+void kmsg_test_source(const char *const *records, unsigned n);
+
 extern const struct check check_kmsg;
 
 #endif
