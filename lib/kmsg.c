@@ -78,6 +78,7 @@ struct kmsg_run {
 	struct kmsg_cursor cur;
 	char bootid[KMSG_BOOTID];
 	struct kmsg_seq seq;
+	unsigned long long top;		/* 1 + the highest seq in the buffer */
 	unsigned long records, crashes, lost, suppressed, bad, skip, skipped, found;
 	int more;
 	time_t boot_wall;
@@ -424,6 +425,8 @@ record(struct kmsg_run *r, const char *buf, size_t len)
 		r->bad += r->pass == 2;
 		return;
 	}
+	if (rec.seq >= r->top)
+		r->top = rec.seq + 1;
 	if ((lost = kmsg_seq_step(&r->seq, rec.seq)) < 0)
 		return;
 	if (r->pass == 2)
@@ -532,6 +535,14 @@ done(struct kmsg_run *r)
 {
 	struct finding f;
 
+	if (r->top && r->seq.next > r->top) {
+		/* a cursor past the end of this boot's log would skip what comes */
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
+		finding_add(&f, "reason", "ahead");
+		finding_addu(&f, "seq", r->seq.next);
+		sweep_emit(r->sw, &f);
+		r->seq.next = r->top;
+	}
 	report(r);
 	r->cur.next = r->seq.next;
 	if (cursor_save(r) < 0) {

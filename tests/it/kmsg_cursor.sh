@@ -40,7 +40,7 @@ pass "after the restart: reported again once, then never"
 # a corrupt cursor: reported, replaced, the backlog is read again
 printf 'garbage\0\n' > "$T/state/kmsg.cursor"
 maintd "$T/run4"
-check_grammar "$T/run4"
+check_grammar "$T/run4.all"
 grep -q '^warn kmsg: bad-cursor reason=corrupt bytes=9$' "$T/run4" || { cat "$T/run4"; fail "no bad-cursor line"; }
 [ "$(count "$T/run4" "^crit kmsg: crash prog=qmail-remote pid=$P ")" = 1 ] || fail "backlog not read after a corrupt cursor"
 grep -Eq '^[0-9a-f-]{36} [0-9]+$' "$T/state/kmsg.cursor" || fail "cursor not replaced"

@@ -8,7 +8,7 @@
 
 # missing device: one warning, could not check (exit 3), never a crash
 maintd "$T/miss" MAINTD_KMSG_DEVICE="$T/none"
-check_grammar "$T/miss"
+check_grammar "$T/miss.all"
 [ "$RC" = 3 ] || { cat "$T/miss"; fail "missing device: exit $RC, want 3"; }
 grep -q "^warn kmsg: unavailable reason=missing path=$T/none\$" "$T/miss" || { cat "$T/miss"; fail "no unavailable line"; }
 [ -f "$T/state/kmsg.cursor" ] && fail "a cursor was saved without reading"
@@ -56,12 +56,12 @@ pass "bad variables: fatal bad-config, exit 111"
 # backlog: with no cursor at most MAINTD_KMSG_BACKLOG crashes, the newest; then a count
 rm -rf "$T/state"
 mkdir "$T/state"
-U=k$$
+U=k$(od -An -N4 -tx4 /dev/urandom | tr -d " ")
 crash "${U}a" segv; PA=$PID
 crash "${U}b" segv; PB=$PID
 crash "${U}c" fpe; PC=$PID
 maintd "$T/backlog" MAINTD_KMSG_PROGS="${U}*" MAINTD_KMSG_BACKLOG=1
-check_grammar "$T/backlog"
+check_grammar "$T/backlog.all"
 [ "$(count "$T/backlog" "^crit kmsg: crash ")" = 1 ] && grep -q "^crit kmsg: crash prog=${U}c pid=$PC signal=SIGFPE " "$T/backlog" ||
 	{ cat "$T/backlog"; fail "backlog: want only the newest crash"; }
 grep -q '^warn kmsg: backlog-skipped count=2 limit=1$' "$T/backlog" || { cat "$T/backlog"; fail "no backlog count"; }

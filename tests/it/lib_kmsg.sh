@@ -30,10 +30,20 @@ crash() {
 	fail "the kernel printed no line for $1 $2 (pid $PID)"
 }
 
+# kernel records of this test have boot_time >= UP0: older lines with a reused pid are not ours
+UP0=$(cut -d' ' -f1 /proc/uptime)
+UP0=${UP0%.*}
+
+# ours FILE: the lines of FILE without boot_time or with boot_time >= UP0
+ours() {
+	awk -v t0="$UP0" '{ if (match($0, / boot_time=[0-9.]+/)) { v = substr($0, RSTART + 11, RLENGTH - 11); if (v + 0 < t0) next } print }' "$1"
+}
+
 # maintd OUT [ENV=VALUE...]: qmail-maintd -1 -C kmsg with the test's state; sets RC
 maintd() {
 	_out=$1
 	shift
 	RC=0
-	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" "$@" "$MAINTD" -1 -v -C kmsg > "$_out" 2>&1 || RC=$?
+	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" "$@" "$MAINTD" -1 -v -C kmsg > "$_out.all" 2>&1 || RC=$?
+	ours "$_out.all" > "$_out"
 }

@@ -235,7 +235,7 @@ maxrec_and_reboot(void **state)
 	static const char *const recs[] = {
 		SEGV(3, "qmail-remote", 1), SEGV(4, "qmail-remote", 2), SEGV(5, "qmail-remote", 3),
 	};
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], line[128];
 	FILE *f;
 
 	(void)state;
@@ -255,6 +255,19 @@ maxrec_and_reboot(void **state)
 	assert_int_equal(lines("crit kmsg: crash "), 3);
 	assert_true(has("warn kmsg: lost-records count=3\n"));
 	assert_false(has("backlog"));
+	/* a cursor of this boot past the end of its log: reported, pulled back */
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_non_null(f = fopen(path, "r+"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	snprintf(strchr(line, ' '), 16, " 1000\n");
+	rewind(f);
+	fputs(line, f);
+	fclose(f);
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_true(has("warn kmsg: bad-cursor reason=ahead seq=1000\n"));
+	assert_true(has("info kmsg: scanned records=0 crashes=0 seq=5\n"));
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_false(has("bad-cursor"));
 	/* a corrupt cursor: reported, the backlog is read again */
 	assert_non_null(f = fopen(path, "w"));
 	fputs("x\n", f);
