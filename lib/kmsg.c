@@ -242,8 +242,9 @@ cursor_save(struct kmsg_run *r)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", r->path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return -1;
+	errno = EIO;	/* for a short write */
 	if (write(fd, line, n) != (ssize_t)n || fsync(fd) < 0) {
-		e = errno ? errno : EIO;
+		e = errno;
 		close(fd);
 		unlink(tmp);
 		errno = e;
@@ -281,14 +282,15 @@ duplicate(struct kmsg_run *r, long pid, unsigned long long seq, struct kmsg_last
 	return 0;
 }
 
+/* Read again (the cursor could not be saved): already in the ring? */
 static int
-ring_has(unsigned long long seq, time_t when)
+ring_has(const struct kmsg_crash *k)
 {
 	struct kmsg_crash c[64];
 	unsigned i, n = kmsg_recent(c, 64);
 
 	for (i = 0; i < n; i++)
-		if (c[i].seq == seq && c[i].when == when)
+		if (c[i].seq == k->seq && c[i].pid == k->pid && strcmp(c[i].prog, k->prog) == 0)
 			return 1;
 	return 0;
 }
@@ -306,7 +308,7 @@ remember(struct kmsg_run *r, const char *prog, const struct kmsg_event *ev,
 	c.oom = oom;
 	c.when = r->boot_wall + (time_t)(usec / 1000000);
 	c.seq = seq;
-	if (!ring_has(seq, c.when))
+	if (!ring_has(&c))
 		kmsg_ring_add(&c);
 }
 
@@ -441,10 +443,8 @@ record(struct kmsg_run *r, const char *buf, size_t len)
 			r->pend.pid = ev.pid;
 			memcpy(r->pend.comm, ev.comm, sizeof(ev.comm));
 			pend_flush(r);
-		} else if (--r->pend_left == 0) {
-			r->pend_left = 1;
-			pend_flush(r);
-		}
+		} else if (--r->pend_left == 0)
+			crash(r, &r->pend, r->pend_seq, r->pend_usec);
 	}
 	switch (ev.kind) {
 	case KMSG_CRASH:
@@ -667,7 +667,7 @@ boot_wall(void)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);	/* printk's clock stops in suspend, too */
-	return rt.tv_sec - mono.tv_sec;
+	return rt.tv_sec - mono.tv_sec - (rt.tv_nsec < mono.tv_nsec);
 }
 
 static void
