@@ -1,5 +1,6 @@
 #include "checks.h"
 
+extern const struct check check_tcpto;
 extern const struct check check_kmsg;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow;
@@ -7,10 +8,11 @@ extern const struct check check_slow;
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
-	&check_kmsg,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 #endif
+	&check_tcpto,
+	&check_kmsg,
 	NULL
 };
 
