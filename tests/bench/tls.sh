@@ -1,13 +1,14 @@
 #!/bin/sh
 # tls check figures: one sweep over N concurrent targets (wall time, peak RSS),
 # and the daemon's RSS over repeated sweeps (SIGHUP) to show it does not grow.
-#   sh tests/bench/tls.sh [BUILD_DIR] [N]   (as root, after a build; N <= 32, default 30)
+#   sh tests/bench/tls.sh [BUILD_DIR] [N] [SWEEPS]   (as root, after a build; N <= 32, default 30; SWEEPS default 20)
 # The targets are tls_fake.py servers on loopback (smtp, submission, smtps,
 # pop3, pop3s in turn), each greeting after 1 s, with a test-CA certificate.
 set -eu
 cd "$(dirname "$0")/../.."
 B=$(cd "${1:-build}" && pwd)
 N=${2:-30}
+SWEEPS=${3:-20}
 T=$(mktemp -d)
 chmod 755 "$T"
 PIDS=""
@@ -60,11 +61,11 @@ sweeps() { grep -c 'sweep: done' "$T/log" || true; }
 until [ "$(sweeps)" -ge 1 ]; do kill -0 $pid || fail "daemon died"; sleep 0.1; done
 echo "daemon after sweep 1: $(grep VmRSS /proc/$pid/status)"
 k=1
-while [ $k -lt 20 ]; do
+while [ $k -lt "$SWEEPS" ]; do
 	kill -HUP $pid
 	until [ "$(sweeps)" -gt $k ]; do sleep 0.1; done
 	k=$((k + 1))
 done
-echo "daemon after sweep 20: $(grep VmRSS /proc/$pid/status) ($(grep -c 'tls: ok' "$T/log") ok lines)"
+echo "daemon after sweep $SWEEPS: $(grep VmRSS /proc/$pid/status) ($(grep -c 'tls: ok' "$T/log") ok lines)"
 kill -TERM $pid
 wait $pid || true
