@@ -37,6 +37,8 @@ on_emit(struct sweep *sw, const struct finding *f)
 
 	if (!run->running)
 		return;
+	if (r->metrics)
+		metrics_finding(r->metrics, f);
 	switch (f->kind) {
 	case FINDING_DETAIL:
 		if (sw->verbose)
@@ -109,6 +111,8 @@ say_done(struct runner *r)
 static void
 end_sweep(struct runner *r)
 {
+	if (r->metrics)
+		metrics_sweep(r->metrics, (double)elapsed_ms(&r->t0) / 1000, time(NULL));
 	say_done(r);
 	if (r->sweep_done)
 		r->sweep_done(r, r->arg);
@@ -124,6 +128,8 @@ finish_run(struct run *run, enum check_status st)
 		event_del(run->limit);
 	run->failed = st != CHECK_OK;
 	r->failed += run->failed;
+	if (r->metrics)
+		metrics_run_end(r->metrics, run->sw.check->name, run->failed);
 	active_run_end(r->active, run->index, st == CHECK_OK, say_cleared, r);
 	if (r->check_done)
 		r->check_done(r, run->index, r->arg);
@@ -249,6 +255,8 @@ runner_start(struct runner *r, const char *reason, int forced, const unsigned ch
 		tv.tv_usec = 0;
 		evtimer_add(run->limit, &tv);
 		active_run_begin(r->active, i);
+		if (r->metrics)
+			metrics_run_begin(r->metrics, run->sw.check->name);
 		run->sw.check->start(&run->sw);
 	}
 	r->starting = 0;

@@ -9,6 +9,7 @@
 #include "active.h"
 #include "check.h"
 #include "conf.h"
+#include "metrics.h"
 
 struct event;
 struct event_base;
@@ -39,6 +40,7 @@ struct runner {
 	void (*check_done)(struct runner *, unsigned index, void *arg);
 	void (*sweep_done)(struct runner *, void *arg);
 	void *arg;
+	struct metrics *metrics;	/* NULL, or fed every finding before the memory */
 };
 
 int runner_init(struct runner *, struct event_base *, const struct conf *);
