@@ -734,6 +734,8 @@ perfdata(struct buf *b, const struct metrics *m)
 			continue;
 		perf_label(b, "cert_days_", s->l1, s->l1len);
 		perf_num(b, (double)(long long)(s->v / 86400));
+		if (s->warn != s->warn && s->crit != s->crit)
+			continue;	/* no thresholds known */
 		puts_(b, ";");
 		perf_num(b, s->warn);
 		puts_(b, ";");
