@@ -253,7 +253,8 @@ number(const struct finding *f, const char *key, double *out)
 	memcpy(tmp, v, len);
 	tmp[len] = 0;
 	*out = strtod(tmp, &end);
-	return *end == 0 && *out - *out == 0;	/* finite */
+	/* bounded: a line never overflows its number buffer */
+	return *end == 0 && *out > -1e18 && *out < 1e18;
 }
 
 static int

@@ -136,16 +136,20 @@ statefile(const struct sweep *sw, char *buf, size_t size, const char *suffix)
 	snprintf(buf, size, "%s/%s%s", sw->conf->state, SVC_STATEFILE, suffix);
 }
 
-/* Reads a whole small file; its length, or -1 (errno set). */
+/* Reads a small file, at most size bytes; their number, or -1 (errno set).
+ * *whole: the file's size, when wanted. */
 static ssize_t
-read_small(const char *path, char *buf, size_t size)
+read_small(const char *path, char *buf, size_t size, long long *whole)
 {
+	struct stat sb;
 	ssize_t r;
 	size_t n = 0;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return -1;
+	if (whole)
+		*whole = fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0;
 	while (n < size && (r = read(fd, buf + n, size - n)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
@@ -170,7 +174,7 @@ mem_load(const struct sweep *sw, struct memtab *t)
 	statefile(sw, path, sizeof(path), "");
 	if (stat(path, &st) < 0 || st.st_size > SVC_STATEMAX || !(buf = malloc((size_t)st.st_size + 1)))
 		return;
-	n = read_small(path, buf, (size_t)st.st_size);
+	n = read_small(path, buf, (size_t)st.st_size, NULL);
 	if (n > 0)
 		svstat_mem_parse(buf, (size_t)n, on_mem, t);
 	free(buf);
@@ -265,25 +269,22 @@ supervised(const char *dir)
 
 /* supervise/status, else runit's stat and pid. 0, -1 (errno set), -2 (*why set). */
 static int
-read_status(const char *dir, struct svstat *st, size_t *size, const char **why)
+read_status(const char *dir, struct svstat *st, long long *size, const char **why)
 {
-	char path[PATH_MAX + 32], buf[64], pid[64];
+	char path[PATH_MAX + 32], buf[SVSTAT_ENCORE_LOG + 1], pid[64];
 	struct stat sb;
 	ssize_t n, pn;
 
 	snprintf(path, sizeof(path), "%s/supervise/status", dir);
-	if ((n = read_small(path, buf, sizeof(buf))) >= 0) {
-		*size = (size_t)n;
+	if ((n = read_small(path, buf, sizeof(buf), size)) >= 0)
 		return svstat_decode(buf, (size_t)n, st, why) < 0 ? -2 : 0;
-	}
 	if (errno != ENOENT)
 		return -1;
 	snprintf(path, sizeof(path), "%s/supervise/stat", dir);
-	if (stat(path, &sb) < 0 || (n = read_small(path, buf, sizeof(buf))) < 0)
+	if (stat(path, &sb) < 0 || (n = read_small(path, buf, sizeof(buf), size)) < 0)
 		return -1;
-	*size = (size_t)n;
 	snprintf(path, sizeof(path), "%s/supervise/pid", dir);
-	if ((pn = read_small(path, pid, sizeof(pid))) < 0)
+	if ((pn = read_small(path, pid, sizeof(pid), NULL)) < 0)
 		return -1;
 	return svstat_runit(buf, (size_t)n, pid, (size_t)pn, (long long)sb.st_mtime, st, why) < 0 ?
 	    -2 : 0;
@@ -327,8 +328,7 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 {
 	const char *why = "";
 	struct finding f;
-	char num[32];
-	size_t size = 0;
+	long long size = 0;
 	int r;
 
 	memset(o, 0, sizeof(*o));
@@ -346,11 +346,10 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 		return;
 	}
 	if (r == -2) {
-		snprintf(num, sizeof(num), "%zu", size);
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_BAD_STATUS);
 		finding_add(&f, "service", path);
 		finding_subject(&f);
-		finding_add(&f, "size", num);
+		finding_addi(&f, "size", size);
 		finding_add(&f, "reason", why);
 		sweep_emit(sw, &f);
 		return;
