@@ -19,6 +19,7 @@ struct run {
 	struct runner *runner;
 	unsigned index;
 	int running;
+	int waiting;		/* for the check it runs after (struct check's after) */
 	int failed;		/* ended CHECK_FAILED or timed out */
 	struct event *limit;
 };

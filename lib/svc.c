@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kmsg.h"
 #include "svstat.h"
 
 static const struct confvar var_services = { "MAINTD_SERVICES", "/service" };
@@ -131,9 +132,9 @@ on_mem(const char *path, size_t len, const struct svmem *m, void *arg)
 }
 
 static void
-statefile(const struct sweep *sw, char *buf, size_t size, const char *suffix)
+statefile(const struct conf *c, char *buf, size_t size, const char *suffix)
 {
-	snprintf(buf, size, "%s/%s%s", sw->conf->state, SVC_STATEFILE, suffix);
+	snprintf(buf, size, "%s/%s%s", c->state, SVC_STATEFILE, suffix);
 }
 
 /* Reads a small file, at most size bytes; their number, or -1 (errno set).
@@ -164,14 +165,14 @@ read_small(const char *path, char *buf, size_t size, long long *whole)
 }
 
 static void
-mem_load(const struct sweep *sw, struct memtab *t)
+mem_load(const struct conf *c, struct memtab *t)
 {
 	char path[PATH_MAX + 32];
 	struct stat st;
 	ssize_t n;
 	char *buf;
 
-	statefile(sw, path, sizeof(path), "");
+	statefile(c, path, sizeof(path), "");
 	if (stat(path, &st) < 0 || st.st_size > SVC_STATEMAX || !(buf = malloc((size_t)st.st_size + 1)))
 		return;
 	n = read_small(path, buf, (size_t)st.st_size, NULL);
@@ -203,8 +204,8 @@ mem_save(struct sweep *sw, const struct memtab *t)
 	FILE *fp;
 	int e;
 
-	statefile(sw, path, sizeof(path), "");
-	statefile(sw, tmp, sizeof(tmp), ".tmp");
+	statefile(sw->conf, path, sizeof(path), "");
+	statefile(sw->conf, tmp, sizeof(tmp), ".tmp");
 	if (!(fp = fopen(tmp, "we"))) {
 		say_state_error(sw, tmp, errno);
 		return;
@@ -300,6 +301,75 @@ normally_up(const char *dir)
 	return stat(path, &sb) < 0 && errno == ENOENT;
 }
 
+/* The first bytes of the service's run script, for the program names in it. */
+static size_t
+read_run(const char *dir, char *buf, size_t size)
+{
+	char path[PATH_MAX + 8];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/run", dir);
+	n = read_small(path, buf, size, NULL);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* A crash the kmsg check read since the previous look at the service (at
+ * least SVC_XREF_WINDOW back) of one of its pids or of its program. */
+static int
+crash_of(const char *path, unsigned long pid, unsigned long prevpid, long long since,
+    long long now, char *prog, size_t size)
+{
+	static struct kmsg_crash c[64];
+	char run[4096];
+	size_t runlen = read_run(path, run, sizeof(run));
+	unsigned i, n = kmsg_recent(c, 64);
+
+	for (i = 0; i < n; i++) {
+		if (c[i].oom || (long long)c[i].when < since || (long long)c[i].when > now + 5)
+			continue;
+		if ((c[i].pid > 0 && ((unsigned long)c[i].pid == pid ||
+		    (unsigned long)c[i].pid == prevpid)) ||
+		    svstat_names_prog(path, run, runlen, c[i].prog)) {
+			snprintf(prog, size, "%s", c[i].prog);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+restarting(const struct svmem *m, time_t when)
+{
+	return m->lastshort || (m->nrecent && m->recent[m->nrecent - 1] >= (long long)when - SVC_XREF_WINDOW);
+}
+
+int
+svc_service_of(const struct conf *c, const char *prog, long pid, time_t when,
+    char *path, size_t size)
+{
+	struct memtab t = { 0 };
+	char run[4096];
+	size_t i, runlen;
+	int found = 0;
+
+	mem_load(c, &t);
+	for (i = 0; i < t.n && !found; i++) {
+		const struct svmem *m = &t.v[i].m;
+
+		if (!restarting(m, when) || (long long)when < m->seen - SVC_XREF_WINDOW ||
+		    (long long)when > m->seen + SVC_XREF_WINDOW)
+			continue;
+		runlen = read_run(t.v[i].path, run, sizeof(run));
+		if ((pid > 0 && (unsigned long)pid == m->lastpid) ||
+		    svstat_names_prog(t.v[i].path, run, runlen, prog)) {
+			snprintf(path, size, "%s", t.v[i].path);
+			found = 1;
+		}
+	}
+	mem_free(&t);
+	return found;
+}
+
 static void
 say_detail(struct sweep *sw, const char *path, const struct obs *o, const struct svmem *m)
 {
@@ -328,7 +398,9 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 {
 	const char *why = "";
 	struct finding f;
-	long long size = 0;
+	long long size = 0, prevseen, since;
+	unsigned long prevpid;
+	char prog[64];
 	int r;
 
 	memset(o, 0, sizeof(*o));
@@ -358,6 +430,8 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 	o->age = (long long)sw->start - o->st.when;
 	if (o->age < 0)
 		o->age = 0;
+	prevseen = m->seen;
+	prevpid = m->lastpid;
 	svstat_observe(m, &o->st, (long long)sw->start, cf.minup, cf.restarts, &o->j);
 	if (o->st.paused)
 		emit_service(sw, LEVEL_WARN, SVC_PAUSED, path);
@@ -384,6 +458,11 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 		finding_add(&f, "reason", o->j.reason);
 		finding_addi(&f, "uptime", o->st.pid ? o->age : 0);
 		finding_addu(&f, "restarts", o->j.restarts);
+		since = (long long)sw->start - SVC_XREF_WINDOW;
+		if (prevseen && prevseen < since)
+			since = prevseen;
+		if (crash_of(path, o->st.pid, prevpid, since, (long long)sw->start, prog, sizeof(prog)))
+			finding_add(&f, "prog", prog);
 		sweep_emit(sw, &f);
 	}
 	say_detail(sw, path, o, m);
@@ -500,7 +579,7 @@ svc_start(struct sweep *sw)
 		sweep_done(sw, CHECK_FAILED);
 		return;
 	}
-	mem_load(sw, &old);
+	mem_load(sw->conf, &old);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", cf.services, names[i]);
 		if (stat(path, &sb) < 0)
@@ -527,4 +606,5 @@ const struct check check_svc = {
 	.configure = svc_configure,
 	.start = svc_start,
 	.cancel = NULL,
+	.after = "kmsg",	/* the crashes of this sweep are read first */
 };

@@ -202,6 +202,32 @@ svstat_observe(struct svmem *m, const struct svstat *st, long long now,
 	m->seen = now;
 }
 
+static int
+namechar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '_' || c == '-' || c == '.' || c == '+';
+}
+
+int
+svstat_names_prog(const char *path, const char *run, size_t runlen, const char *prog)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(prog), i;
+
+	if (n == 0)
+		return 0;
+	base = base ? base + 1 : path;
+	if (strcmp(base, prog) == 0)
+		return 1;
+	for (i = 0; i + n <= runlen; i++)
+		if (memcmp(run + i, prog, n) == 0 &&
+		    (i == 0 || !namechar((unsigned char)run[i - 1])) &&
+		    (i + n == runlen || !namechar((unsigned char)run[i + n])))
+			return 1;
+	return 0;
+}
+
 /* The next space-separated number of a state line. */
 static int
 field(const char **p, const char *end, unsigned long long max, unsigned long long *out)

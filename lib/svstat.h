@@ -66,4 +66,8 @@ int svstat_mem_parse(const char *buf, size_t len,
 size_t svstat_mem_format(char *out, size_t size, const char *path, const struct svmem *);
 #define SVSTAT_HEADER "svc-state 1\n"
 
+/* Is prog the program of the service at path: the directory's name, or a
+ * word of its run script (as in "exec /var/qmail/bin/qmail-smtpd")? */
+int svstat_names_prog(const char *path, const char *run, size_t runlen, const char *prog);
+
 #endif

@@ -294,6 +294,23 @@ mem_bad(void **state)
 	assert_string_equal(c.path[0], "/good");
 }
 
+static void
+names_prog(void **state)
+{
+	static const char run[] = "#!/bin/sh\nexec 2>&1\nexec envuidgid qmaild tcpserver -v 0 smtp "
+	    "/var/qmail/bin/qmail-smtpd\n";
+
+	(void)state;
+	assert_true(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail-smtpd"));
+	assert_true(svstat_names_prog("/service/x", run, sizeof(run) - 1, "tcpserver"));
+	assert_true(svstat_names_prog("/service/qmail-send", "", 0, "qmail-send"));
+	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail"));
+	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "smtpd"));
+	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail-smtp"));
+	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, ""));
+	assert_true(svstat_names_prog("/service/x", "qmail-pop3d", 11, "qmail-pop3d"));
+}
+
 int
 main(void)
 {
@@ -307,6 +324,7 @@ main(void)
 		cmocka_unit_test(flapping_stale_memory),
 		cmocka_unit_test(mem_roundtrip),
 		cmocka_unit_test(mem_bad),
+		cmocka_unit_test(names_prog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
