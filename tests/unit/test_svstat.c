@@ -304,7 +304,8 @@ names_prog(void **state)
 	assert_true(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail-smtpd"));
 	assert_true(svstat_names_prog("/service/x", run, sizeof(run) - 1, "tcpserver"));
 	assert_true(svstat_names_prog("/service/qmail-send", "", 0, "qmail-send"));
-	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail"));
+	assert_true(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail"));	/* /var/qmail/ */
+	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail-"));
 	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "smtpd"));
 	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, "qmail-smtp"));
 	assert_false(svstat_names_prog("/service/x", run, sizeof(run) - 1, ""));
