@@ -277,8 +277,15 @@ read_status(const char *dir, struct svstat *st, long long *size, const char **wh
 	ssize_t n, pn;
 
 	snprintf(path, sizeof(path), "%s/supervise/status", dir);
-	if ((n = read_small(path, buf, sizeof(buf), size)) >= 0)
-		return svstat_decode(buf, (size_t)n, st, why) < 0 ? -2 : 0;
+	if ((n = read_small(path, buf, sizeof(buf), size)) >= 0) {
+		if (svstat_decode(buf, (size_t)n, st, why) < 0)
+			return -2;
+		/* runsv writes the same 20 bytes as encore's supervise, and its text files */
+		snprintf(path, sizeof(path), "%s/supervise/stat", dir);
+		if (n == SVSTAT_ENCORE && stat(path, &sb) == 0)
+			st->layout = "runit";
+		return 0;
+	}
 	if (errno != ENOENT)
 		return -1;
 	snprintf(path, sizeof(path), "%s/supervise/stat", dir);
