@@ -334,6 +334,8 @@ main(int argc, char **argv)
 			fatal("no-memory", NULL, NULL, NULL, NULL);
 	if ((d.promfile || d.nagios) && !(d.runner.metrics = metrics_new()))
 		fatal("no-memory", NULL, NULL, NULL, NULL);
+	if (d.runner.metrics)
+		metrics_configure(d.runner.metrics, &d.conf);
 	d.runner.check_done = on_check_done;
 	d.runner.sweep_done = on_sweep_done;
 	add_signals(sig);

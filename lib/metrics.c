@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "logline.h"
 
 enum fam {
@@ -68,6 +69,7 @@ struct top {
 struct metrics {
 	struct sample *s;
 	size_t n, cap;
+	double cert_warn, cert_crit;	/* days; NAN: unknown */
 	struct top top[METRICS_TOP];
 	unsigned ntop;
 };
@@ -75,7 +77,40 @@ struct metrics {
 struct metrics *
 metrics_new(void)
 {
-	return calloc(1, sizeof(struct metrics));
+	struct metrics *m = calloc(1, sizeof(struct metrics));
+
+	if (m)
+		m->cert_warn = m->cert_crit = NAN;
+	return m;
+}
+
+static const struct confvar *
+find_var(const struct conf *c, const char *name)
+{
+	const struct check *ck;
+	unsigned i, j;
+
+	for (i = 0; i < c->nchecks; i++)
+		for (ck = c->checks[i], j = 0; ck->vars && ck->vars[j]; j++)
+			if (strcmp(ck->vars[j]->name, name) == 0)
+				return ck->vars[j];
+	return NULL;
+}
+
+void
+metrics_configure(struct metrics *m, const struct conf *c)
+{
+	const struct confvar *w = find_var(c, "MAINTD_CERT_WARN_DAYS");
+	const struct confvar *cr = find_var(c, "MAINTD_CERT_CRIT_DAYS");
+	struct conf_err err;
+	unsigned long wv, cv;
+
+	m->cert_warn = m->cert_crit = NAN;
+	if (w && cr && conf_ulong(w, 0, 100000, &wv, &err) == 0 &&
+	    conf_ulong(cr, 0, 100000, &cv, &err) == 0) {
+		m->cert_warn = (double)wv;
+		m->cert_crit = (double)cv;
+	}
 }
 
 static void
@@ -286,6 +321,21 @@ from_queue(struct metrics *m, const struct finding *f)
 		set(m, F_QUEUE_RECIPIENTS, "done", 4, v, f->check);
 }
 
+/* The tls check's events of a probe that got no TLS session. */
+static int
+probe_failed(const char *event)
+{
+	static const char *const failed[] = { "not-listening", "connect-failed", "no-banner",
+		"busy", "dialogue-failed", "starttls-missing", "handshake-failed", "setup-failed",
+		NULL };
+	unsigned i;
+
+	for (i = 0; failed[i]; i++)
+		if (strcmp(event, failed[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 from_tls(struct metrics *m, const struct finding *f)
 {
@@ -306,11 +356,11 @@ from_tls(struct metrics *m, const struct finding *f)
 				s->crit = v;
 		}
 	}
-	/* a certificate finding means the handshake worked; a failure wins */
-	ok = strcmp(f->event, "ok") == 0 || strncmp(f->event, "cert-", 5) == 0;
+	/* any other finding of the target means the TLS handshake worked; a failure wins */
+	ok = !probe_failed(f->event);
 	if (ok && !lookup(m, F_TLS_OK, t, tlen, NULL, 0))
 		set(m, F_TLS_OK, t, tlen, 1, f->check);
-	else if (!ok && f->level >= LEVEL_WARN)
+	else if (!ok)
 		set(m, F_TLS_OK, t, tlen, 0, f->check);
 }
 
@@ -705,7 +755,7 @@ static void
 perfdata(struct buf *b, const struct metrics *m)
 {
 	const struct sample *s;
-	double up = 0, n = 0;
+	double up = 0, n = 0, warn, crit;
 	size_t i;
 
 	perf(b, "findings_crit", sum(m, F_FINDINGS, "crit"), "", NAN, NAN, 0, NAN);
@@ -735,12 +785,17 @@ perfdata(struct buf *b, const struct metrics *m)
 			continue;
 		perf_label(b, "cert_days_", s->l1, s->l1len);
 		perf_num(b, (double)(long long)(s->v / 86400));
-		if (s->warn != s->warn && s->crit != s->crit)
+		warn = s->warn == s->warn ? s->warn : m->cert_warn;
+		crit = s->crit == s->crit ? s->crit : m->cert_crit;
+		if (warn != warn && crit != crit)
 			continue;	/* no thresholds known */
+		/* "W:" alerts below W, as days left want */
 		puts_(b, ";");
-		perf_num(b, s->warn);
-		puts_(b, ";");
-		perf_num(b, s->crit);
+		perf_num(b, warn);
+		puts_(b, warn == warn ? ":;" : ";");
+		perf_num(b, crit);
+		if (crit == crit)
+			puts_(b, ":");
 	}
 }
 

@@ -11,10 +11,14 @@
 
 #include "finding.h"
 
+struct conf;
 struct metrics;
 
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *);
+/* The certificate thresholds of the -N perfdata: MAINTD_CERT_WARN_DAYS and
+ * MAINTD_CERT_CRIT_DAYS, the tls check's variables, when it has them. */
+void metrics_configure(struct metrics *, const struct conf *);
 
 /* A run of the check begins: the gauges its last run set are dropped. */
 void metrics_run_begin(struct metrics *, const char *check);

@@ -33,7 +33,7 @@ done
 run() {
 	rc=0
 	MAINTD_SERVICES=$S MAINTD_STATE=$T/state QMAILHOME=$T/qmail MAINTD_SVC_MINUP=2 \
-	    MAINTD_KMSG_PROGS=$prog timeout 30 "$MAINTD" -1 -C kmsg,svc < /dev/null > "$1" 2> "$1.err" || rc=$?
+	    MAINTD_KMSG_PROGS=$prog MAINTD_PROMFILE=${PROM:-} timeout 30 "$MAINTD" -1 -C kmsg,svc < /dev/null > "$1" 2> "$1.err" || rc=$?
 	[ ! -s "$1.err" ] || { cat "$1.err" >&2; fail "stderr is not empty"; }
 	check_grammar "$1"
 	[ "$rc" = 2 ] || { cat "$1"; fail "exit $rc, wanted 2"; }
@@ -42,7 +42,7 @@ sleep 2
 run "$T/run1"
 grep -Eq "^crit kmsg: crash prog=$prog pid=[0-9]+ signal=SIGSEGV " "$T/run1" || { cat "$T/run1"; fail "no crash in run 1"; }
 sleep 3
-run "$T/run2"
+PROM=$T/m.prom run "$T/run2"
 cat "$T/run2"
 grep -Eq "^crit kmsg: crash prog=$prog pid=[0-9]+ signal=SIGSEGV .* service=$S/smtpd$" "$T/run2" ||
 	fail "no crash line with service= in run 2"
@@ -53,4 +53,11 @@ grep -Eq "^warn svc: flapping service=$S/smtpd reason=short-uptime uptime=[0-9]+
 k=$(grep -n '^crit kmsg: crash ' "$T/run2" | tail -1 | cut -d: -f1)
 v=$(grep -n '^warn svc: flapping ' "$T/run2" | head -1 | cut -d: -f1)
 [ "$k" -lt "$v" ] || fail "svc ran before kmsg had read the crashes"
+# and as metrics: the crashes counted by prog, the service's restarts
+/usr/bin/python3 "$SOURCE_DIR/tests/it/promcheck.py" "$T/m.prom" > "$T/samples" || fail "m.prom does not parse"
+crashes=$(grep -c "^crit kmsg: crash prog=$prog " "$T/run2")
+grep -Fqx "qmail_kmsg_crashes_total{prog=\"$prog\"} $crashes" "$T/samples" ||
+	{ cat "$T/samples"; fail "qmail_kmsg_crashes_total is not the $crashes crash lines"; }
+grep -Eq "^qmail_svc_restarts_total\{service=\"$S/smtpd\"\} [1-9]" "$T/samples" || fail "no restarts counted"
+grep -Fqx 'qmail_maintd_findings{check="svc",level="warn"} 1' "$T/samples" || fail "svc warn count"
 pass "kmsg crash and svc flapping carry each other's reference"

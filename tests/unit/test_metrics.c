@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "finding.h"
 #include "metrics.h"
 
@@ -256,7 +257,7 @@ nagios(void **state)
 	line[strlen(line)] = ' ';
 	assert_non_null(strstr(line, " 'queue_messages'=17;;;0"));
 	assert_non_null(strstr(line, " 'queue_oldest'=86400s;;;0"));
-	assert_non_null(strstr(line, " 'cert_days_pop3s://127.0.0.1:995'=12;30;7"));
+	assert_non_null(strstr(line, " 'cert_days_pop3s://127.0.0.1:995'=12;30:;7:"));
 	assert_non_null(strstr(line, " 'cert_days_smtp://127.0.0.1:25'=80 "));
 	assert_non_null(strstr(line, " 'svc_up'=1;;;0;2"));
 	assert_null(strchr(strchr(line, '|') + 1, '|'));
@@ -271,6 +272,31 @@ nagios(void **state)
 	metrics_free(m);
 }
 
+/* The thresholds come from the tls check's variables, with its defaults. */
+static void
+cert_thresholds(void **state)
+{
+	static const struct confvar w = { "MAINTD_CERT_WARN_DAYS", "21" };
+	static const struct confvar c = { "MAINTD_CERT_CRIT_DAYS", "7" };
+	static const struct confvar *const vars[] = { &w, &c, NULL };
+	static const struct check tls = { .name = "tls", .vars = vars };
+	static const struct check *const checks[] = { &tls };
+	struct metrics *m = metrics_new();
+	struct conf conf = { .nchecks = 1, .checks = checks };
+	char line[NAGIOS_LINE];
+
+	(void)state;
+	unsetenv("MAINTD_CERT_WARN_DAYS");
+	setenv("MAINTD_CERT_CRIT_DAYS", "10", 1);
+	metrics_configure(m, &conf);
+	feed_tls(m);
+	metrics_nagios(m, NAGIOS_CRITICAL, line, sizeof(line));
+	assert_non_null(strstr(line, " 'cert_days_smtp://127.0.0.1:25'=80;21:;10:"));
+	/* warn= and crit= on the line itself win */
+	assert_non_null(strstr(line, " 'cert_days_pop3s://127.0.0.1:995'=12;30:;7:"));
+	metrics_free(m);
+}
+
 int
 main(void)
 {
@@ -278,6 +304,7 @@ main(void)
 		cmocka_unit_test(exposition),
 		cmocka_unit_test(labels),
 		cmocka_unit_test(nagios),
+		cmocka_unit_test(cert_thresholds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
