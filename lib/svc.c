@@ -72,6 +72,20 @@ svc_configure(const struct conf *c, struct conf_err *err)
 	return 0;
 }
 
+/* strlcpy: cut to fit, always terminated */
+static void
+copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
 static const char *
 errname(int e)
 {
@@ -337,7 +351,7 @@ crash_of(const char *path, unsigned long pid, unsigned long prevpid, long long s
 		if ((c[i].pid > 0 && ((unsigned long)c[i].pid == pid ||
 		    (unsigned long)c[i].pid == prevpid)) ||
 		    svstat_names_prog(path, run, runlen, c[i].prog)) {
-			snprintf(prog, size, "%s", c[i].prog);
+			copy(prog, size, c[i].prog);
 			return 1;
 		}
 	}
@@ -369,7 +383,7 @@ svc_service_of(const struct conf *c, const char *prog, long pid, time_t when,
 		runlen = read_run(t.v[i].path, run, sizeof(run));
 		if ((pid > 0 && (unsigned long)pid == m->lastpid) ||
 		    svstat_names_prog(t.v[i].path, run, runlen, prog)) {
-			snprintf(path, size, "%s", t.v[i].path);
+			copy(path, size, t.v[i].path);
 			found = 1;
 		}
 	}
@@ -498,7 +512,10 @@ look_service(struct sweep *sw, const char *path, struct memtab *old, struct memt
 
 	m = recall(old, now, path);
 	look(sw, path, m ? m : &scratch, NULL, &o);
-	snprintf(logpath, sizeof(logpath), "%s/log", path);
+	if (strlen(path) + sizeof("/log") > sizeof(logpath))
+		return;
+	copy(logpath, sizeof(logpath), path);
+	strcat(logpath, "/log");
 	if (stat(logpath, &sb) < 0 || !S_ISDIR(sb.st_mode))
 		return;
 	up = o.supervised && o.known && o.st.pid;
