@@ -364,31 +364,56 @@ restarting(const struct svmem *m, time_t when)
 	return m->lastshort || (m->nrecent && m->recent[m->nrecent - 1] >= (long long)when - SVC_XREF_WINDOW);
 }
 
+/* The state file as last read, for svc_service_of: a backlog of crashes
+ * must not read it once each. */
+static struct {
+	struct memtab t;
+	struct stat st;
+	int valid;
+} xref;
+
+static const struct memtab *
+xref_load(const struct conf *c)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	statefile(c, path, sizeof(path), "");
+	if (stat(path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (xref.valid && st.st_ino == xref.st.st_ino && st.st_dev == xref.st.st_dev &&
+	    st.st_size == xref.st.st_size && st.st_mtim.tv_sec == xref.st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == xref.st.st_mtim.tv_nsec)
+		return &xref.t;
+	mem_free(&xref.t);
+	mem_load(c, &xref.t);
+	xref.st = st;
+	xref.valid = 1;
+	return &xref.t;
+}
+
 int
 svc_service_of(const struct conf *c, const char *prog, long pid, time_t when,
     char *path, size_t size)
 {
-	struct memtab t = { 0 };
+	const struct memtab *t = xref_load(c);
 	char run[4096];
 	size_t i, runlen;
-	int found = 0;
 
-	mem_load(c, &t);
-	for (i = 0; i < t.n && !found; i++) {
-		const struct svmem *m = &t.v[i].m;
+	for (i = 0; i < t->n; i++) {
+		const struct svmem *m = &t->v[i].m;
 
 		if (!restarting(m, when) || (long long)when < m->seen - SVC_XREF_WINDOW ||
 		    (long long)when > m->seen + SVC_XREF_WINDOW)
 			continue;
-		runlen = read_run(t.v[i].path, run, sizeof(run));
+		runlen = read_run(t->v[i].path, run, sizeof(run));
 		if ((pid > 0 && (unsigned long)pid == m->lastpid) ||
-		    svstat_names_prog(t.v[i].path, run, runlen, prog)) {
-			copy(path, size, t.v[i].path);
-			found = 1;
+		    svstat_names_prog(t->v[i].path, run, runlen, prog)) {
+			copy(path, size, t->v[i].path);
+			return 1;
 		}
 	}
-	mem_free(&t);
-	return found;
+	return 0;
 }
 
 static void
