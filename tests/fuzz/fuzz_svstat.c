@@ -41,5 +41,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	svstat_runit(data, half, data + half, size - half, 1795619225, &st, &why);
 	svstat_mem_parse((const char *)data, size, reformat, NULL);
+	svstat_names_prog("/service/qmail-smtpd", (const char *)data, size, "qmail-smtpd");
 	return 0;
 }
