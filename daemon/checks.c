@@ -1,5 +1,6 @@
 #include "checks.h"
 
+extern const struct check check_tcpto;
 extern const struct check check_kmsg;
 extern const struct check check_svc;
 #ifdef MAINTD_TEST_CHECKS
@@ -8,11 +9,12 @@ extern const struct check check_slow;
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
-	&check_kmsg,
-	&check_svc,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 #endif
+	&check_tcpto,
+	&check_kmsg,
+	&check_svc,
 	NULL
 };
 

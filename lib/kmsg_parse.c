@@ -307,6 +307,7 @@ oom_killed(struct span s, struct kmsg_event *ev)
 	const char *m = span_find(s, "Killed process "), *p, *close;
 	unsigned long long pid;
 	size_t skip = 15;
+	struct span t;
 
 	if (!m && (m = span_find(s, "Out of memory: Kill process ")))
 		m += 15, skip = 13;
@@ -315,18 +316,16 @@ oom_killed(struct span s, struct kmsg_event *ev)
 	p = m + skip;
 	if (num(&p, s.end, 4194304, &pid) < 0 || s.end - p < 2 || p[0] != ' ' || p[1] != '(')
 		return 0;
-	p += 2;
-	for (close = s.end; close > p && close[-1] != ')'; close--)
-		;
-	if (close == p)
-		return 0;
-	/* the comm ends at the first ") " after it, or the last ')' */
-	{
-		struct span t = { p, s.end };
-		const char *c = span_find(t, ") ");
-
-		copy(ev->comm, sizeof(ev->comm), p, c ? c : close - 1);
+	t.p = p + 2;
+	t.end = s.end;
+	/* the comm ends at the first ") " after it, or at the last ')' */
+	if (!(close = span_find(t, ") "))) {
+		for (close = s.end; close > t.p && close[-1] != ')'; close--)
+			;
+		if (close-- == t.p)
+			return 0;
 	}
+	copy(ev->comm, sizeof(ev->comm), t.p, close);
 	ev->pid = (long)pid;
 	ev->signal = SIGKILL;
 	return 1;
