@@ -57,18 +57,22 @@ static int
 svc_configure(const struct conf *c, struct conf_err *err)
 {
 	const char *dir = conf_value(&var_services);
-	size_t n;
+	unsigned long minup, restarts;
+	size_t n = strlen(dir);
 
 	(void)c;
-	if (strlen(dir) >= sizeof(cf.services) - 64)
+	if (n >= sizeof(cf.services) - 64)
 		return conf_set_err(err, var_services.name, dir, "too-long");
-	snprintf(cf.services, sizeof(cf.services), "%s", dir);
-	n = strlen(cf.services);
-	while (n > 1 && cf.services[n - 1] == '/')
-		cf.services[--n] = 0;
-	if (conf_ulong(&var_minup, 1, 86400, &cf.minup, err) < 0 ||
-	    conf_ulong(&var_restarts, 1, SVMEM_RECENT - 1, &cf.restarts, err) < 0)
+	/* all or nothing: on SIGHUP a bad value keeps the previous ones */
+	if (conf_ulong(&var_minup, 1, 86400, &minup, err) < 0 ||
+	    conf_ulong(&var_restarts, 1, SVMEM_RECENT - 1, &restarts, err) < 0)
 		return -1;
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	memcpy(cf.services, dir, n);
+	cf.services[n] = 0;
+	cf.minup = minup;
+	cf.restarts = restarts;
 	return 0;
 }
 
@@ -437,16 +441,75 @@ say_detail(struct sweep *sw, const char *path, const struct obs *o, const struct
 	sweep_emit(sw, &f);
 }
 
-/* Looks at one service directory; emits its findings. parent: the service
- * whose log this is, when it is up (then a stopped log is log-down). */
+static void
+say_bad_status(struct sweep *sw, const char *path, long long size, const char *why)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_BAD_STATUS);
+	finding_add(&f, "service", path);
+	finding_subject(&f);
+	finding_addi(&f, "size", size);
+	finding_add(&f, "reason", why);
+	sweep_emit(sw, &f);
+}
+
+/* Not running but it should: wanted up for a while, or stopped but normally up.
+ * parent: the service whose log this is, when that one is up: log-down. */
+static void
+say_down(struct sweep *sw, const char *path, const char *parent, const struct obs *o)
+{
+	struct finding f;
+
+	if (o->st.pid || !((o->st.want == 'u' && o->age >= (long long)cf.minup) ||
+	    (o->st.want == 'd' && normally_up(path))))
+		return;
+	if (parent) {
+		finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, SVC_LOG_DOWN);
+		finding_add(&f, "service", parent);
+		finding_subject(&f);
+		finding_add(&f, "log", path);
+	} else {
+		finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, SVC_DOWN);
+		finding_add(&f, "service", path);
+		finding_subject(&f);
+	}
+	finding_add(&f, "want", o->st.want == 'u' ? "up" : "down");
+	finding_addi(&f, "since", o->age);
+	sweep_emit(sw, &f);
+}
+
+/* prevseen, prevpid: the previous look, where a crash read by kmsg may start */
+static void
+say_flapping(struct sweep *sw, const char *path, const struct obs *o, long long prevseen,
+    unsigned long prevpid)
+{
+	long long since = (long long)sw->start - SVC_XREF_WINDOW;
+	struct finding f;
+	char prog[64];
+
+	if (!o->j.flapping)
+		return;
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_FLAPPING);
+	finding_add(&f, "service", path);
+	finding_subject(&f);
+	finding_add(&f, "reason", o->j.reason);
+	finding_addi(&f, "uptime", o->st.pid ? o->age : 0);
+	finding_addu(&f, "restarts", o->j.restarts);
+	if (prevseen && prevseen < since)
+		since = prevseen;
+	if (crash_of(path, o->st.pid, prevpid, since, (long long)sw->start, prog, sizeof(prog)))
+		finding_add(&f, "prog", prog);
+	sweep_emit(sw, &f);
+}
+
+/* Looks at one service directory; emits its findings. parent: see say_down. */
 static void
 look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, struct obs *o)
 {
 	const char *why = "";
-	struct finding f;
-	long long size = 0, prevseen, since;
+	long long size = 0, prevseen;
 	unsigned long prevpid;
-	char prog[64];
 	int r;
 
 	memset(o, 0, sizeof(*o));
@@ -464,12 +527,7 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 		return;
 	}
 	if (r == -2) {
-		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_BAD_STATUS);
-		finding_add(&f, "service", path);
-		finding_subject(&f);
-		finding_addi(&f, "size", size);
-		finding_add(&f, "reason", why);
-		sweep_emit(sw, &f);
+		say_bad_status(sw, path, size, why);
 		return;
 	}
 	o->known = 1;
@@ -481,36 +539,8 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 	svstat_observe(m, &o->st, (long long)sw->start, cf.minup, cf.restarts, &o->j);
 	if (o->st.paused)
 		emit_service(sw, LEVEL_WARN, SVC_PAUSED, path);
-	if (!o->st.pid && ((o->st.want == 'u' && o->age >= (long long)cf.minup) ||
-	    (o->st.want == 'd' && normally_up(path)))) {
-		if (parent) {
-			finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, SVC_LOG_DOWN);
-			finding_add(&f, "service", parent);
-			finding_subject(&f);
-			finding_add(&f, "log", path);
-		} else {
-			finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, SVC_DOWN);
-			finding_add(&f, "service", path);
-			finding_subject(&f);
-		}
-		finding_add(&f, "want", o->st.want == 'u' ? "up" : "down");
-		finding_addi(&f, "since", o->age);
-		sweep_emit(sw, &f);
-	}
-	if (o->j.flapping) {
-		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_FLAPPING);
-		finding_add(&f, "service", path);
-		finding_subject(&f);
-		finding_add(&f, "reason", o->j.reason);
-		finding_addi(&f, "uptime", o->st.pid ? o->age : 0);
-		finding_addu(&f, "restarts", o->j.restarts);
-		since = (long long)sw->start - SVC_XREF_WINDOW;
-		if (prevseen && prevseen < since)
-			since = prevseen;
-		if (crash_of(path, o->st.pid, prevpid, since, (long long)sw->start, prog, sizeof(prog)))
-			finding_add(&f, "prog", prog);
-		sweep_emit(sw, &f);
-	}
+	say_down(sw, path, parent, o);
+	say_flapping(sw, path, o, prevseen, prevpid);
 	say_detail(sw, path, o, m);
 }
 
