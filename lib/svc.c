@@ -670,6 +670,8 @@ svc_start(struct sweep *sw)
 		free(names[i]);
 	}
 	free(names);
+	if (now.failed)
+		say_state_error(sw, SVC_STATEFILE, ENOMEM);	/* some services are forgotten */
 	mem_save(sw, &now);
 	mem_free(&old);
 	mem_free(&now);

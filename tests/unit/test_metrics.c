@@ -231,6 +231,10 @@ labels(void **state)
 static void
 nagios(void **state)
 {
+	/* the worst first: crit before warn, each in the order seen */
+	static const char summary[] = "QMAIL-MAINTD CRITICAL - 2 critical, 2 warning, "
+	    "0 could not check: tls handshake-failed target=smtp://127.0.0.1:587; "
+	    "svc down service=/service/qmail-pop3d; tls cert-expiring target=pop3s://127.0.0.1:995";
 	struct metrics *m = metrics_new();
 	char line[NAGIOS_LINE];
 	size_t n;
@@ -250,11 +254,8 @@ nagios(void **state)
 	feed_tls(m);
 	feed_svc(m, 0);
 	n = metrics_nagios(m, NAGIOS_CRITICAL, line, sizeof(line));
-	assert_string_equal(strstr(line, " |") ? (strstr(line, " |")[0] = 0, line) : "",
-	    "QMAIL-MAINTD CRITICAL - 2 critical, 2 warning, 0 could not check: "
-	    "tls handshake-failed target=smtp://127.0.0.1:587; svc down service=/service/qmail-pop3d; "
-	    "tls cert-expiring target=pop3s://127.0.0.1:995");
-	line[strlen(line)] = ' ';
+	assert_true(strncmp(line, summary, sizeof(summary) - 1) == 0);
+	assert_true(strncmp(line + sizeof(summary) - 1, " | '", 4) == 0);
 	assert_non_null(strstr(line, " 'queue_messages'=17;;;0"));
 	assert_non_null(strstr(line, " 'queue_oldest'=86400s;;;0"));
 	assert_non_null(strstr(line, " 'cert_days_pop3s://127.0.0.1:995'=12;30:;7:"));
