@@ -177,6 +177,8 @@ svstat_observe(struct svmem *m, const struct svstat *st, long long now,
 {
 	long long age = now - st->when;
 	int recent = m->seen && now >= m->seen && now - m->seen <= SVMEM_WINDOW;
+	/* the same young run seen twice (a start, then a SIGHUP sweep) is not flapping */
+	int samerun = st->pid && st->pid == m->lastpid;
 
 	memset(j, 0, sizeof(*j));
 	if (age < 0)
@@ -189,7 +191,7 @@ svstat_observe(struct svmem *m, const struct svstat *st, long long now,
 	}
 	prune_recent(m, now);
 	j->restarts = m->nrecent;
-	if (j->shortrun && m->lastshort && recent) {
+	if (j->shortrun && m->lastshort && recent && !samerun) {
 		j->flapping = 1;
 		j->reason = "short-uptime";
 	} else if (j->restarts > maxrestarts) {

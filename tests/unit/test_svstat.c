@@ -173,6 +173,22 @@ flapping_short_uptime(void **state)
 }
 
 static void
+young_not_flapping(void **state)
+{
+	struct svmem m = { 0 };
+	struct svjudge j;
+	struct svstat st = up(300, 1000);
+
+	(void)state;
+	/* just started, looked at twice within MINUP: the same run, no restart */
+	svstat_observe(&m, &st, 1001, 10, 5, &j);
+	svstat_observe(&m, &st, 1004, 10, 5, &j);
+	assert_true(j.shortrun);
+	assert_false(j.flapping);
+	assert_false(j.restarted);
+}
+
+static void
 flapping_restarts(void **state)
 {
 	struct svmem m = { 0 };
@@ -321,6 +337,7 @@ main(void)
 		cmocka_unit_test(decode_bad),
 		cmocka_unit_test(runit_text),
 		cmocka_unit_test(flapping_short_uptime),
+		cmocka_unit_test(young_not_flapping),
 		cmocka_unit_test(flapping_restarts),
 		cmocka_unit_test(flapping_stale_memory),
 		cmocka_unit_test(mem_roundtrip),
