@@ -2,6 +2,8 @@
 
 extern const struct check check_tcpto;
 extern const struct check check_kmsg;
+extern const struct check check_dns;
+extern const struct check check_tls;
 extern const struct check check_svc;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow;
@@ -9,12 +11,14 @@ extern const struct check check_slow;
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
+	&check_tcpto,
+	&check_kmsg,
+	&check_dns,
+	&check_tls,
+	&check_svc,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 #endif
-	&check_tcpto,
-	&check_kmsg,
-	&check_svc,
 	NULL
 };
 
