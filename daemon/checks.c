@@ -4,6 +4,7 @@ extern const struct check check_tcpto;
 extern const struct check check_kmsg;
 extern const struct check check_dns;
 extern const struct check check_tls;
+extern const struct check check_svc;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow;
 #endif
@@ -14,6 +15,7 @@ const struct check *const maintd_checks[] = {
 	&check_kmsg,
 	&check_dns,
 	&check_tls,
+	&check_svc,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 #endif

@@ -15,6 +15,7 @@
 #include "checks.h"
 #include "conf.h"
 #include "logline.h"
+#include "metrics.h"
 #include "out.h"
 #include "sweep.h"
 
@@ -30,6 +31,8 @@ static struct {
 	unsigned char due[CONF_MAXCHECKS];
 	const char *forced;	/* a sweep-now request not served yet */
 	int oneshot;
+	int nagios;		/* -N: a plugin status line first */
+	const char *promfile;	/* MAINTD_PROMFILE, or NULL */
 } d;
 
 static void
@@ -48,26 +51,48 @@ say(enum level level, const char *event, const char *k1, const char *v1,
 	out_line(l.buf, logline_end(&l));
 }
 
+/* As a plugin (-N) a refused start is UNKNOWN, with a status line first. */
+static void
+fatal_begin(const char *event)
+{
+	char line[128];
+	int n;
+
+	if (!d.nagios)
+		return;
+	n = snprintf(line, sizeof(line), "QMAIL-MAINTD UNKNOWN - cannot start: %s\n", event);
+	if (write(1, line, (size_t)n) < 0)
+		return;
+}
+
+static int
+fatal_status(void)
+{
+	return d.nagios ? NAGIOS_UNKNOWN : EXIT_TEMP;
+}
+
 static void __attribute__((noreturn))
 fatal_config(const struct conf_err *err)
 {
+	fatal_begin("bad-config");
 	say(LEVEL_FATAL, "bad-config", "var", err->var, "value", err->value,
 	    "reason", err->reason);
-	exit(EXIT_TEMP);
+	exit(fatal_status());
 }
 
 static void __attribute__((noreturn))
 fatal(const char *event, const char *k1, const char *v1, const char *k2, const char *v2)
 {
+	fatal_begin(event);
 	say(LEVEL_FATAL, event, k1, v1, k2, v2, NULL, NULL);
-	exit(EXIT_TEMP);
+	exit(fatal_status());
 }
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	static const char msg[] =
-	    "usage: qmail-maintd [-1] [-v] [-C check,...]\n"
+	    "usage: qmail-maintd [-1] [-N] [-v] [-C check,...]\n"
 	    "       qmail-maintd -V | -h\n";
 
 	if (write(2, msg, sizeof(msg) - 1) < 0)
@@ -170,11 +195,50 @@ on_check_done(struct runner *r, unsigned i, void *arg)
 		evtimer_add(d.timer[i], &tv);
 }
 
+/* The metrics file after every sweep: whole, by rename, or not at all. */
+static void
+write_promfile(void)
+{
+	const char *e;
+
+	if (!d.promfile || metrics_write(d.runner.metrics, d.promfile) == 0)
+		return;
+	e = strerrorname_np(errno);
+	say(LEVEL_WARN, "promfile-error", "file", d.promfile, "error", e ? e : "unknown",
+	    NULL, NULL);
+}
+
+/* MAINTD_PROMFILE: empty (off), or a file in an existing directory. */
+static void
+load_promfile(void)
+{
+	const char *v = conf_value(&conf_promfile);
+	char dir[PATH_MAX], *slash;
+	struct conf_err err;
+	struct stat st;
+
+	if (!*v)
+		return;
+	if (strlen(v) >= sizeof(dir) - 8)
+		fatal_config((conf_set_err(&err, conf_promfile.name, v, "too-long"), &err));
+	snprintf(dir, sizeof(dir), "%s", v);
+	if (!(slash = strrchr(dir, '/')))
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (v[strlen(v) - 1] == '/' || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		fatal_config((conf_set_err(&err, conf_promfile.name, v, "missing"), &err));
+	d.promfile = v;
+}
+
 static void
 on_sweep_done(struct runner *r, void *arg)
 {
 	(void)r;
 	(void)arg;
+	write_promfile();
 	if (d.oneshot)
 		event_base_loopbreak(d.base);
 	else
@@ -241,9 +305,10 @@ main(int argc, char **argv)
 	unsigned i;
 	int c, verbose = 0, status = 0;
 
-	while ((c = getopt(argc, argv, "1C:vVh")) != -1)
+	while ((c = getopt(argc, argv, "1C:NvVh")) != -1)
 		switch (c) {
 		case '1': d.oneshot = 1; break;
+		case 'N': d.oneshot = d.nagios = 1; break;
 		case 'C': only = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'V':
@@ -258,6 +323,7 @@ main(int argc, char **argv)
 	    conf_read_control(&d.conf, &err) < 0)
 		fatal_config(&err);
 	d.conf.verbose = verbose;
+	load_promfile();
 	lock_state();
 	if (!(d.base = event_base_new()) ||
 	    !(d.kick = event_new(d.base, -1, 0, on_kick, NULL)) ||
@@ -266,10 +332,16 @@ main(int argc, char **argv)
 	for (i = 0; i < d.conf.nchecks; i++)
 		if (!(d.timer[i] = evtimer_new(d.base, on_timer, (void *)(size_t)i)))
 			fatal("no-memory", NULL, NULL, NULL, NULL);
+	if ((d.promfile || d.nagios) && !(d.runner.metrics = metrics_new()))
+		fatal("no-memory", NULL, NULL, NULL, NULL);
+	if (d.runner.metrics)
+		metrics_configure(d.runner.metrics, &d.conf);
 	d.runner.check_done = on_check_done;
 	d.runner.sweep_done = on_sweep_done;
 	add_signals(sig);
 	out_init(d.oneshot ? NULL : d.base);
+	if (d.nagios)
+		out_hold();
 	if (!d.oneshot)
 		say_start();
 	d.forced = d.oneshot ? "once" : "start";
@@ -277,7 +349,16 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 	if (d.oneshot)
 		status = runner_status(&d.runner);
+	if (d.nagios) {
+		char line[NAGIOS_LINE];
+		size_t n = metrics_nagios(d.runner.metrics, status, line, sizeof(line));
+
+		if (write(1, line, n) < 0)
+			status = NAGIOS_UNKNOWN;
+		out_release();
+	}
 	out_flush(50);
+	metrics_free(d.runner.metrics);
 	runner_free(&d.runner);
 	for (i = 0; i < 4; i++)
 		if (sig[i])

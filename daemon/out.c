@@ -17,6 +17,7 @@
 static struct event *ev_write;
 static struct evbuffer *queue;
 static unsigned long dropped;
+static int held;
 
 static int
 write_all(const char *p, size_t n)
@@ -111,6 +112,8 @@ out_line(const char *line, size_t len)
 		return;
 	}
 	evbuffer_add(queue, line, len);
+	if (held)
+		return;
 	if (drain() == 0 && !event_pending(ev_write, EV_WRITE, NULL))
 		event_add(ev_write, NULL);
 }
@@ -131,6 +134,37 @@ out_flush(int ms)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 	}
+}
+
+void
+out_hold(void)
+{
+	if (!queue && !(queue = evbuffer_new()))
+		return;
+	held = 1;
+}
+
+void
+out_release(void)
+{
+	size_t n;
+
+	held = 0;
+	if (!queue)
+		return;
+	if (dropped) {
+		struct logline l;
+		char num[32];
+		int len = snprintf(num, sizeof(num), "%lu", dropped);
+
+		dropped = 0;
+		logline_start(&l, LEVEL_WARN, "maintd", "log-dropped");
+		logline_field(&l, "lines", num, (size_t)len);
+		evbuffer_add(queue, l.buf, logline_end(&l));
+	}
+	if ((n = evbuffer_get_length(queue)))
+		write_all((const char *)evbuffer_pullup(queue, -1), n);
+	evbuffer_drain(queue, n);
 }
 
 void

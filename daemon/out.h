@@ -19,5 +19,9 @@ void out_line(const char *line, size_t len);
 /* Writes what is queued, waiting at most ms milliseconds in total. */
 void out_flush(int ms);
 void out_free(void);
+/* Keeps every line until out_release() writes them (-N: the plugin status
+ * line must come first). */
+void out_hold(void);
+void out_release(void);
 
 #endif

@@ -37,6 +37,8 @@ on_emit(struct sweep *sw, const struct finding *f)
 
 	if (!run->running)
 		return;
+	if (r->metrics)
+		metrics_finding(r->metrics, f);
 	switch (f->kind) {
 	case FINDING_DETAIL:
 		if (sw->verbose)
@@ -109,25 +111,49 @@ say_done(struct runner *r)
 static void
 end_sweep(struct runner *r)
 {
+	if (r->metrics)
+		metrics_sweep(r->metrics, (double)elapsed_ms(&r->t0) / 1000, time(NULL));
 	say_done(r);
 	if (r->sweep_done)
 		r->sweep_done(r, r->arg);
+}
+
+static void start_run(struct runner *, unsigned);
+
+/* The runs waiting for this one (struct check's after) start now. */
+static void
+start_waiting(struct runner *r, unsigned index)
+{
+	const char *name = r->conf->checks[index]->name, *after;
+	unsigned i;
+
+	for (i = 0; i < r->conf->nchecks; i++)
+		if (r->run[i].waiting && (after = r->conf->checks[i]->after) &&
+		    strcmp(after, name) == 0)
+			start_run(r, i);
 }
 
 static void
 finish_run(struct run *run, enum check_status st)
 {
 	struct runner *r = run->runner;
+	int starting = r->starting;
 
 	run->running = 0;
 	if (run->limit)
 		event_del(run->limit);
 	run->failed = st != CHECK_OK;
 	r->failed += run->failed;
+	if (r->metrics)
+		metrics_run_end(r->metrics, run->sw.check->name, run->failed);
 	active_run_end(r->active, run->index, st == CHECK_OK, say_cleared, r);
 	if (r->check_done)
 		r->check_done(r, run->index, r->arg);
-	if (--r->pending == 0 && !r->starting)
+	r->pending--;
+	r->starting = 1;	/* a waiting run that ends inside start() must not end the sweep */
+	start_waiting(r, run->index);
+	r->starting = starting;
+	if (r->pending == 0 && !r->starting)
 		end_sweep(r);
 }
 
@@ -212,10 +238,37 @@ say_start(struct runner *r, const unsigned char *which)
 	say_finding(&f);
 }
 
+static void
+start_run(struct runner *r, unsigned i)
+{
+	struct timeval tv = { (time_t)r->conf->check_timeout[i], 0 };
+	struct run *run = &r->run[i];
+
+	run->waiting = 0;
+	run->running = 1;
+	run->sw.start = time(NULL);
+	evtimer_add(run->limit, &tv);
+	active_run_begin(r->active, i);
+	if (r->metrics)
+		metrics_run_begin(r->metrics, run->sw.check->name);
+	run->sw.check->start(&run->sw);
+}
+
+/* Does the check wait for another one of this sweep? */
+static int
+runs_after(const struct runner *r, unsigned i, const unsigned char *which)
+{
+	const char *after = r->conf->checks[i]->after;
+	int j;
+
+	return after && (j = conf_check_index(r->conf, after, strlen(after))) >= 0 &&
+	    (unsigned)j != i && which[j];
+}
+
 int
 runner_start(struct runner *r, const char *reason, int forced, const unsigned char *which)
 {
-	struct timeval tv;
+	unsigned char now[CONF_MAXCHECKS] = { 0 };
 	struct run *run;
 	unsigned i;
 
@@ -242,15 +295,15 @@ runner_start(struct runner *r, const char *reason, int forced, const unsigned ch
 		run->sw.emit_fn = on_emit;
 		run->sw.done_fn = on_done;
 		run->sw.runner = run;
-		run->running = 1;
+		run->running = 0;
+		run->waiting = runs_after(r, i, which);
+		now[i] = !run->waiting;
 		run->failed = 0;
 		r->pending++;
-		tv.tv_sec = (time_t)r->conf->check_timeout[i];
-		tv.tv_usec = 0;
-		evtimer_add(run->limit, &tv);
-		active_run_begin(r->active, i);
-		run->sw.check->start(&run->sw);
 	}
+	for (i = 0; i < r->conf->nchecks; i++)
+		if (now[i])
+			start_run(r, i);
 	r->starting = 0;
 	if (r->pending == 0)	/* every check finished inside start() */
 		end_sweep(r);
@@ -265,6 +318,7 @@ runner_cancel(struct runner *r)
 	for (i = 0; i < r->conf->nchecks; i++) {
 		struct run *run = &r->run[i];
 
+		run->waiting = 0;
 		if (!run->running)
 			continue;
 		run->running = 0;

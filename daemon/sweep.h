@@ -9,6 +9,7 @@
 #include "active.h"
 #include "check.h"
 #include "conf.h"
+#include "metrics.h"
 
 struct event;
 struct event_base;
@@ -18,6 +19,7 @@ struct run {
 	struct runner *runner;
 	unsigned index;
 	int running;
+	int waiting;		/* for the check it runs after (struct check's after) */
 	int failed;		/* ended CHECK_FAILED or timed out */
 	struct event *limit;
 };
@@ -39,6 +41,7 @@ struct runner {
 	void (*check_done)(struct runner *, unsigned index, void *arg);
 	void (*sweep_done)(struct runner *, void *arg);
 	void *arg;
+	struct metrics *metrics;	/* NULL, or fed every finding before the memory */
 };
 
 int runner_init(struct runner *, struct event_base *, const struct conf *);

@@ -43,6 +43,9 @@ struct check {
 	int (*configure)(const struct conf *, struct conf_err *);
 	void (*start)(struct sweep *);
 	void (*cancel)(struct sweep *);	/* may be NULL for checks that finish inside start() */
+	/* Optional: the name of a check that, when it runs in the same sweep, must
+	 * end before this one starts (svc reads the crashes kmsg has just read). */
+	const char *after;
 };
 
 static inline void

@@ -17,10 +17,11 @@ const struct confvar conf_interval = { "MAINTD_INTERVAL", "3600" };
 const struct confvar conf_state = { "MAINTD_STATE", "./state" };
 const struct confvar conf_remind = { "MAINTD_REMIND", "86400" };
 const struct confvar conf_maxfindings = { "MAINTD_MAXFINDINGS", "10000" };
+const struct confvar conf_promfile = { "MAINTD_PROMFILE", "" };
 
 const struct confvar *const conf_global_vars[] = {
 	&conf_qmailhome, &conf_checks, &conf_interval, &conf_state,
-	&conf_remind, &conf_maxfindings, NULL
+	&conf_remind, &conf_maxfindings, &conf_promfile, NULL
 };
 
 #define CONTROL_MAXFILE (1 << 20)	/* a control file larger than this is not read */

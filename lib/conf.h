@@ -38,7 +38,7 @@ struct conf {
 };
 
 extern const struct confvar conf_qmailhome, conf_checks, conf_interval,
-    conf_state, conf_remind, conf_maxfindings;
+    conf_state, conf_remind, conf_maxfindings, conf_promfile;
 extern const struct confvar *const conf_global_vars[];
 
 /* The variable's value from the environment, or its default. */

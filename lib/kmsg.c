@@ -12,6 +12,8 @@
 
 #include <event2/event.h>
 
+#include "svc.h"
+
 #define KMSG_DEFAULT_PROGS \
 	"qmail-*,sendmail,splogger,tcp-env,bouncesaying,condredirect,datemail,elq," \
 	"except,forward,maildir2mbox,maildirmake,maildirwatch,mailsubj,pinq,predate," \
@@ -349,7 +351,7 @@ static void
 crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
     unsigned long long usec)
 {
-	char prog[KMSG_NAME], sig[16];
+	char prog[KMSG_NAME], sig[16], service[PATH_MAX + 8];
 	struct finding f;
 
 	if (duplicate(r, ev->pid, seq, r->pass == 1 ? &r->count_crash : &last_crash))
@@ -380,6 +382,10 @@ crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
 	boot_time(&f, usec);
 	finding_addu(&f, "seq", seq);
 	finding_subject(&f);
+	/* the supervised service that restarts it (after the subject: not part of it) */
+	if (svc_service_of(r->sw->conf, prog, ev->pid, r->boot_wall + (time_t)(usec / 1000000),
+	    service, sizeof(service)))
+		finding_add(&f, "service", service);
 	sweep_emit(r->sw, &f);
 }
 

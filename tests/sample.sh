@@ -26,6 +26,7 @@ build/qmail-maintd-conf root qmaill "$S/service/qmail-maintd"
 E=$S/service/qmail-maintd/env
 echo "$S/qmail" > "$E/QMAILHOME"
 [ -f "$E/MAINTD_TCPTO_PRUNE" ] && echo 0 > "$E/MAINTD_TCPTO_PRUNE"	# show, do not touch
+[ -f "$E/MAINTD_SERVICES" ] && echo "$S/service" > "$E/MAINTD_SERVICES"	# the sample's own svscan directory
 
 svscan "$S/service" > /dev/null 2>&1 &
 svscan_pid=$!
