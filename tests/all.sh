@@ -1,7 +1,7 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian 12 machine, as root:
 #   dependencies, a -Werror build, the suite under ASan+UBSan, every libFuzzer
-#   target for FUZZ_SECONDS (default 20) each, then the suite on the plain build
+#   target for FUZZ_SECONDS (default 15) each, then the suite on the plain build
 #   (its ctest summary is the last thing printed).
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,11 +15,11 @@ cmake --build build-fuzz -j "$jobs"
 cmake -S . -B build -DMAINTD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 
-echo "== fuzzing, ${FUZZ_SECONDS:-20} s per target"
+echo "== fuzzing, ${FUZZ_SECONDS:-15} s per target"
 for corpus in tests/fuzz/corpus/*/; do
 	name=$(basename "$corpus")
 	new=$(mktemp -d)
-	ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/$name" -max_total_time="${FUZZ_SECONDS:-20}" \
+	ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/$name" -max_total_time="${FUZZ_SECONDS:-15}" \
 	    -max_len=65536 -print_final_stats=0 "$new" "$corpus" > "$new.log" 2>&1 ||
 	    { tail -40 "$new.log"; echo "fuzz target $name failed"; exit 1; }
 	echo "$name: $(grep -Eo 'DONE.*' "$new.log" | tail -1) $(grep -c '' "$new.log") log lines"
