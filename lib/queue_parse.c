@@ -38,6 +38,8 @@ queue_info_parse(const char *head, size_t headlen, unsigned long long size,
 	if (headlen > size)
 		headlen = (size_t)size;
 	nul = memchr(head + 1, 0, headlen - 1);
+	if (nul && (unsigned long long)(nul - head) + 1 != size)
+		return -1;	/* bytes after the sender */
 	qi->sender = head + 1;
 	qi->senderlen = nul ? (size_t)(nul - head - 1) : headlen - 1;
 	return 0;
