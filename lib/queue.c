@@ -647,26 +647,12 @@ read_chan(struct qrun *q, int dirfd, const char *name, struct stat *st,
 	}
 	(void)q;
 	queue_chan_init(c);
-	while ((n = read(fd, buf, size)) > 0)
+	while (c->off < (unsigned long long)st->st_size && (n = read(fd, buf, size)) > 0)
 		if (queue_chan_feed(c, buf, (size_t)n) < 0)
 			break;
 	close(fd);
 	queue_chan_end(c);
 	return 0;
-}
-
-static int
-todo_absent(struct qrun *q, unsigned long long id, const int *have)
-{
-	char name[48];
-	struct stat st;
-
-	if (q->bigtodo)
-		return !have[D_TODO];
-	if (q->dfd[D_TODO] < 0)
-		return 1;
-	snprintf(name, sizeof(name), "%llu", id);
-	return fstatat(q->dfd[D_TODO], name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
 }
 
 static int
@@ -780,8 +766,9 @@ group(struct qrun *q, size_t i, size_t j)
 	if (!have[D_INFO] && !have[D_LOCAL] && !have[D_REMOTE] && !have[D_INTD] &&
 	    !have[D_MESS])
 		return;
-	/* everything below is legitimate while todo/N exists */
-	if (!todo_absent(q, id, have))
+	/* everything below is legitimate while todo/N exists: with a split
+	 * todo/ we know; a flat one is looked at only when confirming */
+	if (q->bigtodo && have[D_TODO])
 		return;
 	if (!have[D_MESS]) {
 		static const char *const ev[] = { EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE };
@@ -1033,16 +1020,13 @@ flat_entry(struct qrun *q, unsigned d, const char *name)
 	}
 	if (d == D_BOUNCE)
 		q->st.bounce++;
-	snprintf(path, sizeof(path), "mess/%llu/%llu", id % q->split, id);
-	if (d == D_TODO) {
-		if (fstatat(q->qfd, path, &other, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			needs = 1u << D_MESS;
-	} else if (todo_absent(q, id, (const int[ND]){ 0 })) {
-		if (d == D_BOUNCE)
-			snprintf(path, sizeof(path), "info/%llu/%llu", id % q->split, id);
-		if (fstatat(q->qfd, path, &other, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			needs = (d == D_BOUNCE ? 1u << D_INFO : 1u << D_MESS) | 1u << D_TODO;
-	}
+	/* todo without mess; intd without mess, bounce without info (and, for
+	 * these two, no todo: confirm() looks) */
+	snprintf(path, sizeof(path), "%s/%llu/%llu", d == D_BOUNCE ? "info" : "mess",
+	    id % q->split, id);
+	if (fstatat(q->qfd, path, &other, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		needs = d == D_TODO ? 1u << D_MESS :
+		    (d == D_BOUNCE ? 1u << D_INFO : 1u << D_MESS) | 1u << D_TODO;
 	if (!needs)
 		return;
 	k = cand_new(q, d == D_TODO ? EV_ORPHTODO : d == D_INTD ? EV_ORPHINTD : EV_ORPHBOUNCE,
