@@ -879,7 +879,8 @@ next_sdir(struct qrun *q)
 		q->phase = P_SUBOPEN;
 		return;
 	}
-	qsort(q->ents, q->nents, sizeof(*q->ents), ent_cmp);
+	if (q->nents)
+		qsort(q->ents, q->nents, sizeof(*q->ents), ent_cmp);
 	q->gpos = 0;
 	q->phase = P_GROUP;
 }
