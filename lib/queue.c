@@ -23,6 +23,7 @@
 
 #define EV_QSEND	"qmail-send"
 #define EV_STATS	"stats"
+#define EV_LAYOUT	"layout"
 #define EV_MESSAGE	"message"
 #define EV_BADSPLIT	"bad-split"
 #define EV_MISSING	"missing-dir"
@@ -47,7 +48,7 @@
 #define EV_NOUSER	"unknown-user"
 
 static const char *const queue_events[] = {
-	EV_QSEND, EV_STATS, EV_MESSAGE, EV_BADSPLIT, EV_MISSING, EV_BADOWNER,
+	EV_QSEND, EV_STATS, EV_LAYOUT, EV_MESSAGE, EV_BADSPLIT, EV_MISSING, EV_BADOWNER,
 	EV_BADMODE, EV_BADLOCK, EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE,
 	EV_ORPHBOUNCE, EV_ORPHTODO, EV_ORPHINTD, EV_WRONGSPLIT, EV_INODE,
 	EV_BADNAME, EV_BADINFO, EV_BADCHAN, EV_STALEMESS, EV_STALEPID,
@@ -119,7 +120,7 @@ struct qrun {
 	gid_t gid[2];
 	int haveuid[3];
 	time_t now;
-	struct timespec start;		/* coarse, like file times */
+	struct timespec start;		/* fine: multigrain file times can be ahead of the coarse clock */
 	unsigned long lifetime;
 
 	enum phase phase;
@@ -488,13 +489,29 @@ bad_split(struct qrun *q, unsigned d, unsigned n, unsigned max)
 	sweep_emit(q->sw, &f);
 }
 
+static void
+emit_layout(struct qrun *q)
+{
+	struct finding f;
+	struct stat st;
+	struct group *gr;
+
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_LAYOUT);
+	finding_addu(&f, "split", q->split);
+	finding_add(&f, "todo", q->bigtodo ? "split" : "flat");
+	if (fstat(q->qfd, &st) == 0 && (gr = getgrgid(st.st_gid)))
+		finding_add(&f, "group", gr->gr_name);
+	else
+		finding_addu(&f, "group", fstat(q->qfd, &st) == 0 ? st.st_gid : 0);
+	sweep_emit(q->sw, &f);
+}
+
 /* The layout: directories, lock files, the split. 0 to scan, -1 to stop. */
 static int
 layout(struct qrun *q)
 {
 	struct stat st, mutex;
-	unsigned d, n, max;
-	char path[64];
+	unsigned d, max;
 	int r;
 
 	for (d = 0; d < ND; d++) {
@@ -531,12 +548,11 @@ layout(struct qrun *q)
 			bad_split(q, d, (unsigned)r, max);
 	q->bigtodo = q->dfd[D_TODO] >= 0 && fstatat(q->dfd[D_TODO], "0", &st, 0) == 0 &&
 	    S_ISDIR(st.st_mode);
+	emit_layout(q);
 	q->nsdirs = 0;
 	for (d = D_MESS; d <= D_INTD; d++)
 		if (d <= D_REMOTE || q->bigtodo)
 			q->sdirs[q->nsdirs++] = (unsigned char)d;
-	(void)path;
-	(void)n;
 	return 0;
 }
 
@@ -1076,8 +1092,6 @@ emit_stats(struct qrun *q)
 	finding_addu(&f, "done", q->st.done);
 	finding_addi(&f, "oldest", q->st.oldest ? (long long)(q->now - q->st.oldest) : 0);
 	finding_addu(&f, "bytes", q->st.bytes);
-	finding_addu(&f, "split", q->split);
-	finding_add(&f, "todo-layout", q->bigtodo ? "split" : "flat");
 	sweep_emit(q->sw, &f);
 }
 
@@ -1170,7 +1184,7 @@ queue_start(struct sweep *sw)
 		q->dfd[d] = -1;
 	sw->data = q;
 	q->now = time(NULL);
-	clock_gettime(CLOCK_REALTIME_COARSE, &q->start);
+	clock_gettime(CLOCK_REALTIME, &q->start);
 	q->lifetime = read_lifetime(sw->conf);
 	lookup_ids(q);
 	snprintf(path, sizeof(path), "%s/queue", sw->conf->qmailhome);

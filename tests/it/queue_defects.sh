@@ -135,6 +135,26 @@ rm "$Q/mess/$(($2 % S))/$2" "$Q/todo/$2"			# orphan-intd
 sweep todo
 expect todo "warn orphan-todo id=$1" "warn orphan-intd id=$2"
 
+# ---- the todo fixture with split todo/ and intd/ (big-todo, s/qmail) ----
+fresh bigtodo queue-todo
+for d in todo intd; do
+	for s in $(seq 0 $((S - 1))); do install -d -o qmailq -g qmail -m 0700 "$Q/$d/$s"; done
+	chmod 0750 "$Q/todo"/*
+	for f in "$Q/$d"/*; do
+		[ -f "$f" ] && mv "$f" "$Q/$d/$((${f##*/} % S))/"
+	done
+done
+sweep bigtodo
+expect bigtodo
+grep -q '^info queue: layout split=23 todo=split group=qmail$' "$T/bigtodo.out" || fail "big-todo layout"
+grep -q '^info queue: stats messages=20 todo=20 ' "$T/bigtodo.out" || fail "big-todo stats"
+set -- $(for f in "$Q"/todo/*/*; do echo "${f##*/}"; done)
+rm "$Q/mess/$(($1 % S))/$1"					# orphan-todo
+rm "$Q/mess/$(($2 % S))/$2" "$Q/todo/$(($2 % S))/$2"		# orphan-intd
+mv "$Q/intd/$(($3 % S))/$3" "$Q/intd/$((($3 + 1) % S))/$3"	# wrong-split
+sweep bigtodo2
+expect bigtodo2 "warn orphan-todo id=$1" "warn orphan-intd id=$2" "crit wrong-split id=$3"
+
 # ---- layout ----
 fresh layout queue-small-processed
 chmod 0755 "$Q/info"
