@@ -39,12 +39,22 @@ conf_value(const struct confvar *v)
 	return env_or(v->name, v->def);
 }
 
+/* strlcpy: cut to fit, always terminated */
+static void
+copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
 int
 conf_set_err(struct conf_err *err, const char *var, const char *value, const char *reason)
 {
-	snprintf(err->var, sizeof(err->var), "%s", var);
-	snprintf(err->value, sizeof(err->value), "%s", value ? value : "");
-	snprintf(err->reason, sizeof(err->reason), "%s", reason);
+	copy_cut(err->var, sizeof(err->var), var);
+	copy_cut(err->value, sizeof(err->value), value);
+	copy_cut(err->reason, sizeof(err->reason), reason);
 	return -1;
 }
 
@@ -213,9 +223,11 @@ conf_load(struct conf *c, const struct check *const *checks, unsigned nchecks,
 	if (load_path(c->qmailhome, sizeof(c->qmailhome), &conf_qmailhome, err) < 0 ||
 	    load_path(c->state, sizeof(c->state), &conf_state, err) < 0)
 		return -1;
-	if (stat(c->qmailhome, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (stat(c->qmailhome, &st) < 0)
 		return conf_set_err(err, conf_qmailhome.name, c->qmailhome,
-		    errno == ENOENT ? "missing" : "not-a-directory");
+		    errno == ENOENT ? "missing" : "unreadable");
+	if (!S_ISDIR(st.st_mode))
+		return conf_set_err(err, conf_qmailhome.name, c->qmailhome, "not-a-directory");
 	if (only) {
 		if (load_enabled(c, "-C", only, err) < 0)
 			return -1;
@@ -291,24 +303,36 @@ trim(const char *s, size_t n, size_t *start)
 }
 
 int
-control_read_lines(const struct conf *c, const char *name,
-    int (*fn)(const char *, size_t, void *), void *arg)
+control_lines(const char *data, size_t len, int (*fn)(const char *, size_t, void *), void *arg)
 {
-	char *data, *nl;
-	size_t len, off = 0, a, n;
-	int r = control_slurp(c, name, &data, &len);
+	const char *nl;
+	size_t off = 0, a, n;
+	int r;
 
-	if (r <= 0)
-		return r;
 	while (off < len) {
 		nl = memchr(data + off, '\n', len - off);
 		n = nl ? (size_t)(nl - (data + off)) : len - off;
 		n = trim(data + off, n, &a);
-		if (n && data[off + a] != '#' && memchr(data + off + a, '\0', n) == NULL &&
-		    fn(data + off + a, n, arg) != 0)
-			break;
+		/* a line with a NUL is not text: qmail would cut it; we skip it */
+		if (n && data[off + a] != '#' && !memchr(data + off + a, '\0', n) &&
+		    (r = fn(data + off + a, n, arg)) != 0)
+			return r;
 		off = nl ? (size_t)(nl - data) + 1 : len;
 	}
+	return 0;
+}
+
+int
+control_read_lines(const struct conf *c, const char *name,
+    int (*fn)(const char *, size_t, void *), void *arg)
+{
+	char *data;
+	size_t len;
+	int r = control_slurp(c, name, &data, &len);
+
+	if (r <= 0)
+		return r;
+	control_lines(data, len, fn, arg);
 	free(data);
 	return 1;
 }
@@ -328,8 +352,7 @@ control_read_line(const struct conf *c, const char *name, char *buf, size_t size
 	if (n >= size)
 		n = size - 1;
 	memcpy(buf, data + a, n);
-	buf[n] = '\0';
-	buf[strnlen(buf, n)] = '\0';
+	buf[n] = '\0';		/* a NUL inside cuts the line, as in qmail */
 	free(data);
 	return 1;
 }

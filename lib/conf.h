@@ -68,6 +68,10 @@ int control_read_line(const struct conf *, const char *name, char *buf, size_t s
 int control_read_lines(const struct conf *, const char *name,
     int (*fn)(const char *line, size_t len, void *arg), void *arg);
 
+/* The pure part of control_read_lines, over bytes already read. */
+int control_lines(const char *data, size_t len,
+    int (*fn)(const char *line, size_t len, void *arg), void *arg);
+
 /* Index of the named check among the registered ones, or -1. */
 int conf_check_index(const struct conf *, const char *name, size_t len);
 

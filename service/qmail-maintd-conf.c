@@ -106,6 +106,21 @@ env_files(void)
 	}
 }
 
+/* getpwnam's result, copied: a second call overwrites it */
+static struct passwd *
+account(const char *name, struct passwd *copy)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (!pw) {
+		fprintf(stderr, "qmail-maintd-conf: fatal: unknown account %s\n", name);
+		return NULL;
+	}
+	*copy = *pw;
+	copy->pw_name = (char *)name;
+	return copy;
+}
+
 /* The qmail-maintd installed beside this program. */
 static const char *
 daemon_path(void)
@@ -127,7 +142,7 @@ int
 main(int argc, char **argv)
 {
 	char path[PATH_MAX], text[1024];
-	struct passwd *acct, *logacct;
+	struct passwd acct_buf, logacct_buf, *acct, *logacct;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: qmail-maintd-conf ACCT LOGACCT DIR\n");
@@ -138,11 +153,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "qmail-maintd-conf: fatal: DIR must start with /\n");
 		return EXIT_USAGE;
 	}
-	if (!(acct = getpwnam(argv[1])))
-		fprintf(stderr, "qmail-maintd-conf: fatal: unknown account %s\n", argv[1]);
-	if (!(logacct = getpwnam(argv[2])))
-		fprintf(stderr, "qmail-maintd-conf: fatal: unknown account %s\n", argv[2]);
-	if (!acct || !logacct)
+	if (!(acct = account(argv[1], &acct_buf)) || !(logacct = account(argv[2], &logacct_buf)))
 		return EXIT_USAGE;
 	umask(022);
 	make_dir(dir, 01755, NULL);

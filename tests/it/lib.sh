@@ -8,14 +8,17 @@ MAINTD_CONF=$BUILD/qmail-maintd-conf
 
 T=$(mktemp -d /tmp/maintd-it.XXXXXX)
 chmod 755 "$T"
-CLEANUPS=""
+# at_exit 'COMMAND': run at exit, the last registered first
+: > "$T/.cleanup"
 cleanup() {
 	set +e
-	for c in $CLEANUPS; do eval "$c"; done
+	tac "$T/.cleanup" > "$T/.cleanup.rev"
+	while IFS= read -r _c; do eval "$_c"; done < "$T/.cleanup.rev"
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
-at_exit() { CLEANUPS="$CLEANUPS $1"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+at_exit() { printf '%s\n' "$1" >> "$T/.cleanup"; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }

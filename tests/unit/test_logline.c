@@ -10,14 +10,17 @@
 #include "finding.h"
 #include "logline.h"
 
+/* the line as a C string, for strcmp */
 static const char *
 line_of(struct finding *f, size_t *len)
 {
-	static struct logline l;
+	static char text[LOGLINE_MAX + 1];
+	struct logline l;
 
 	*len = logline_finding(&l, f);
-	l.buf[*len] = 0;	/* only for strcmp; len < LOGLINE_MAX when tests run this */
-	return l.buf;
+	memcpy(text, l.buf, *len);
+	text[*len] = '\0';
+	return text;
 }
 
 static void

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Daemon figures: idle RSS, wake-ups while idle, SIGTERM-to-exit latency.
+#   sh tests/bench/daemon.sh [BUILD_DIR]      (as root, after a build; see README.md here)
+# The production binary runs every check against a qmail tree made from the
+# real queue fixture; the latency is measured mid-sweep with the test binary's
+# slow check (a sweep known to be running when SIGTERM arrives).
+set -eu
+cd "$(dirname "$0")/../.."
+B=$(cd "${1:-build}" && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/qmail/control"
+(cd "$T/qmail" && tar --numeric-owner -xzf "$OLDPWD/tests/fixtures/queue-small-processed.tgz" 2>/dev/null)
+python3 tests/shift-times.py "$T/qmail/queue"
+echo mx1.example.test > "$T/qmail/control/me"
+export QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" MAINTD_TCPTO_PRUNE=0
+
+"$B/qmail-maintd" > "$T/log" 2>&1 < /dev/null &
+pid=$!
+n=0
+until grep -q 'sweep: done reason=start' "$T/log"; do
+	sleep 0.1; n=$((n + 1)); [ $n -lt 600 ] || { cat "$T/log"; kill $pid; exit 1; }
+done
+sleep 1
+echo "checks: $(sed -n 's/.*maintd: start .*checks=\([^ ]*\).*/\1/p' "$T/log")"
+echo "first sweep: $(grep 'sweep: done reason=start' "$T/log")"
+grep -E 'VmRSS|VmHWM' /proc/$pid/status
+timeout -s INT 10 strace -p $pid -o "$T/trace" 2>/dev/null || true
+echo "idle 10 s under strace: $(grep -cE '\) += ' "$T/trace") system calls returned (kmsg's 60 s timer aside)"
+kill -TERM $pid
+wait $pid || true
+
+: > "$T/lat"
+i=0
+while [ $i -lt 20 ]; do
+	MAINTD_CHECKS=slow MAINTD_SLOW_MS=5000 "$B/tests/qmail-maintd-test" > "$T/log2" 2>&1 < /dev/null &
+	pid=$!
+	until grep -q 'sweep: start reason=start' "$T/log2"; do sleep 0.01; done
+	sleep 0.2
+	t0=$(date +%s%N)
+	kill -TERM $pid
+	wait $pid || true
+	t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000 )) >> "$T/lat"
+	i=$((i + 1))
+done
+sort -n "$T/lat" | awk '{ a[NR] = $1 } END { printf "SIGTERM mid-sweep to exit (incl. shell wait), 20 runs: median %.1f ms, max %.1f ms\n", a[int((NR + 1) / 2)] / 1000, a[NR] / 1000 }'
