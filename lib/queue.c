@@ -528,6 +528,7 @@ layout(struct qrun *q)
 		if ((q->dfd[d] = open_dir(q->qfd, qdir_name[d])) < 0)
 			emit_unreadable(q, qdir_name[d], errno);
 	}
+	memset(&mutex, 0, sizeof(mutex));	/* no lock/: not running, as far as we know */
 	check_lock(q, "tcpto", 0, W_QMAILR, 0644, 1024, &st);
 	check_lock(q, "trigger", 1, W_QMAILS, 0622, -1, &st);
 	check_lock(q, "sendmutex", 0, W_QMAILS, 0600, 0, &mutex);
