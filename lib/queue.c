@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,29 @@ struct ent {
 	unsigned char dir;
 };
 
+/* The cache in MAINTD_STATE/queue-cache/S: what an info/local/remote file
+ * of split subdirectory S said when last read, keyed by inode, size and
+ * ctime (which any write changes), so a steady-state sweep stats instead
+ * of reading. Only good files settled for CACHE_SETTLE seconds are kept
+ * (changes within one clock tick can share a ctime). One subdirectory's
+ * records are in memory at a time, sorted by (id, dir). */
+#define CACHE_MAGIC "QMCACHE1"
+#define CACHE_SETTLE 2
+#define CACHE_MAX (256UL << 20)
+
+struct crec {
+	uint64_t id, ino, size;
+	int64_t csec;
+	uint32_t cnsec, t, d;
+	uint8_t dir, pad[3];
+};
+
+struct chdr {
+	char magic[8];
+	uint32_t split, sub;
+	uint64_t n;
+};
+
 struct stats {
 	unsigned long long messages, todo, info, local, remote, bounce, rcpt, done, bytes;
 	time_t oldest;
@@ -137,6 +161,10 @@ struct qrun {
 	struct cand *cand;
 	size_t ncand, cpos;
 	enum phase after;		/* once the candidates are confirmed */
+
+	struct crec *cin, *cout;		/* the cache of this subdirectory: read, to write */
+	size_t ncin, icin, ncout, acout;
+	int cachefd;			/* MAINTD_STATE/queue-cache */
 
 	struct stats st;
 	struct timespec deadline;
@@ -702,6 +730,128 @@ emit_message(struct qrun *q, unsigned long long id, const struct stat *info,
 	sweep_emit(q->sw, &f);
 }
 
+static void
+cache_load(struct qrun *q)
+{
+	struct chdr h;
+	struct stat st;
+	char name[16];
+	size_t want;
+	int fd;
+
+	free(q->cin);
+	q->cin = NULL;
+	q->ncin = q->icin = q->ncout = 0;
+	if (q->cachefd < 0)
+		return;
+	snprintf(name, sizeof(name), "%u", q->sub);
+	if ((fd = openat(q->cachefd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(h) ||
+	    (unsigned long)st.st_size > CACHE_MAX || read(fd, &h, sizeof(h)) != sizeof(h) ||
+	    memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.split != q->split || h.sub != q->sub ||
+	    h.n != (st.st_size - sizeof(h)) / sizeof(struct crec)) {
+		close(fd);
+		return;
+	}
+	want = (size_t)h.n * sizeof(struct crec);
+	if (want && (q->cin = malloc(want)) && read(fd, q->cin, want) == (ssize_t)want)
+		q->ncin = (size_t)h.n;
+	close(fd);
+}
+
+static void
+cache_save(struct qrun *q)
+{
+	struct chdr h;
+	char name[16], tmp[24];
+	size_t len = q->ncout * sizeof(struct crec);
+	int fd, ok;
+
+	if (q->cachefd < 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CACHE_MAGIC, 8);
+	h.split = q->split;
+	h.sub = q->sub;
+	h.n = q->ncout;
+	snprintf(name, sizeof(name), "%u", q->sub);
+	snprintf(tmp, sizeof(tmp), "%u.tmp", q->sub);
+	if ((fd = openat(q->cachefd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0)
+		return;
+	ok = write(fd, &h, sizeof(h)) == sizeof(h) &&
+	    (!len || write(fd, q->cout, len) == (ssize_t)len);
+	close(fd);
+	if (!ok || renameat(q->cachefd, tmp, q->cachefd, name) < 0)
+		unlinkat(q->cachefd, tmp, 0);
+}
+
+static const struct crec *
+cache_find(struct qrun *q, unsigned long long id, unsigned d, const struct stat *st)
+{
+	const struct crec *r;
+
+	while (q->icin < q->ncin && (q->cin[q->icin].id < id ||
+	    (q->cin[q->icin].id == id && q->cin[q->icin].dir < d)))
+		q->icin++;
+	if (q->icin == q->ncin)
+		return NULL;
+	r = &q->cin[q->icin];
+	if (r->id != id || r->dir != d || r->ino != (uint64_t)st->st_ino ||
+	    r->size != (uint64_t)st->st_size || r->csec != (int64_t)st->st_ctim.tv_sec ||
+	    r->cnsec != (uint32_t)st->st_ctim.tv_nsec)
+		return NULL;
+	return r;
+}
+
+static void
+cache_add(struct qrun *q, unsigned long long id, unsigned d, const struct stat *st,
+    unsigned long long t, unsigned long long done)
+{
+	struct crec *r;
+
+	if (q->cachefd < 0 || st->st_ctim.tv_sec > q->start.tv_sec - CACHE_SETTLE ||
+	    t > UINT32_MAX || done > UINT32_MAX)
+		return;
+	if (q->ncout == q->acout) {
+		size_t n = q->acout ? q->acout * 2 : 4096;
+
+		if (!(r = realloc(q->cout, n * sizeof(*r))))
+			return;
+		q->cout = r;
+		q->acout = n;
+	}
+	r = &q->cout[q->ncout++];
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->dir = (uint8_t)d;
+	r->ino = (uint64_t)st->st_ino;
+	r->size = (uint64_t)st->st_size;
+	r->csec = (int64_t)st->st_ctim.tv_sec;
+	r->cnsec = (uint32_t)st->st_ctim.tv_nsec;
+	r->t = (uint32_t)t;
+	r->d = (uint32_t)done;
+}
+
+/* An info/local/remote file known to the cache and unchanged: 0 and c or
+ * the verdict filled from it; -1 to read it. */
+static int
+cached(struct qrun *q, int dirfd, const char *name, unsigned long long id, unsigned d,
+    struct stat *st, struct queue_chan *c)
+{
+	const struct crec *r;
+
+	if (!q->ncin || (d == D_INFO && q->sw->verbose) ||
+	    fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode) ||
+	    !(r = cache_find(q, id, d, st)))
+		return -1;
+	queue_chan_init(c);
+	c->t = r->t;
+	c->d = r->d;
+	return 0;
+}
+
 /* One message id of the current split subdirectory: ents[i..j). */
 static void
 group(struct qrun *q, size_t i, size_t j)
@@ -732,7 +882,9 @@ group(struct qrun *q, size_t i, size_t j)
 				have[d] = 0;
 			continue;
 		}
-		if (d == D_INFO)
+		if ((r = cached(q, dirfd(q->subdir[d]), name, id, d, &st[d], &c)) == 0)
+			;
+		else if (d == D_INFO)
 			r = read_info(q, dirfd(q->subdir[d]), name, &st[d], &qi);
 		else
 			r = read_chan(q, dirfd(q->subdir[d]), name, &st[d], &c, q->buf + QUEUE_INFO_HEAD,
@@ -751,6 +903,8 @@ group(struct qrun *q, size_t i, size_t j)
 		if (d == D_INFO) {
 			q->st.info++;
 			badinfo = r < 0;
+			if (!badinfo)
+				cache_add(q, id, d, &st[d], 0, 0);
 			continue;
 		}
 		if (d == D_LOCAL)
@@ -763,7 +917,8 @@ group(struct qrun *q, size_t i, size_t j)
 			k = cand_new(q, EV_BADCHAN, LEVEL_WARN, d, sub, name, id, &st[d]);
 			k->absent = 1u << D_TODO;
 			cand_extra(k, "offset", (long long)c.badoff, 0);
-		}
+		} else
+			cache_add(q, id, d, &st[d], c.t, c.d);
 	}
 	if (have[D_INFO]) {
 		q->st.rcpt += t[0] + t[1];
@@ -865,6 +1020,8 @@ p_subopen(struct qrun *q)
 	int fd;
 
 	q->phase = P_SUBREAD;
+	if (q->sdir == 0)
+		cache_load(q);
 	if (q->dfd[d] < 0)
 		return;
 	snprintf(path, sizeof(path), "%u", q->sub);
@@ -958,6 +1115,7 @@ p_group(struct qrun *q)
 	size_t j = q->gpos;
 
 	if (q->gpos >= q->nents) {
+		cache_save(q);
 		q->nents = 0;
 		q->cpos = 0;
 		q->phase = P_CONFIRM;
@@ -1111,8 +1269,12 @@ qrun_free(struct qrun *q)
 		close(q->qfd);
 	if (q->ev)
 		event_free(q->ev);
+	if (q->cachefd >= 0)
+		close(q->cachefd);
 	free(q->ents);
 	free(q->cand);
+	free(q->cin);
+	free(q->cout);
 	free(q);
 }
 
@@ -1169,7 +1331,7 @@ static void
 queue_start(struct sweep *sw)
 {
 	static const struct timeval zero = { 0, 0 };
-	char path[PATH_MAX + 8];
+	char path[PATH_MAX + 8], cpath[PATH_MAX + 16];
 	struct stat st;
 	struct qrun *q;
 	unsigned d;
@@ -1181,6 +1343,7 @@ queue_start(struct sweep *sw)
 	}
 	q->sw = sw;
 	q->qfd = -1;
+	q->cachefd = -1;
 	for (d = 0; d < ND; d++)
 		q->dfd[d] = -1;
 	sw->data = q;
@@ -1215,6 +1378,9 @@ queue_start(struct sweep *sw)
 		finish(q);
 		return;
 	}
+	snprintf(cpath, sizeof(cpath), "%s/queue-cache", sw->conf->state);
+	if (mkdir(cpath, 0700) == 0 || errno == EEXIST)
+		q->cachefd = open(cpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (layout(q) < 0 || !(q->ev = evtimer_new(sw->base, on_step, q))) {
 		finish(q);
 		return;
