@@ -852,130 +852,168 @@ cached(struct qrun *q, int dirfd, const char *name, unsigned long long id, unsig
 	return 0;
 }
 
+/* What the files of one message id in one split subdirectory showed. */
+struct msg {
+	unsigned long long id, t[2], done;
+	int sub, badinfo;
+	int have[ND];
+	struct stat st[ND];
+	struct queue_info qi;
+	char name[24];
+};
+
+/* mess, todo, intd: stat only */
+static void
+msg_stat(struct qrun *q, struct msg *m, unsigned d)
+{
+	if (fstatat(dirfd(q->subdir[d]), m->name, &m->st[d], AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (d == D_MESS) {
+		q->st.bytes += (unsigned long long)m->st[d].st_size;
+		if (!q->st.oldest || m->st[d].st_mtime < q->st.oldest)
+			q->st.oldest = m->st[d].st_mtime;
+	}
+	m->have[d] = file_check(q, d, m->sub, m->name, m->id, &m->st[d]) == 0;
+}
+
+/* info, local, remote: from the cache or read */
+static void
+msg_read(struct qrun *q, struct msg *m, unsigned d)
+{
+	int fd = dirfd(q->subdir[d]), r;
+	struct queue_chan c;
+	struct cand *k;
+
+	if ((r = cached(q, fd, m->name, m->id, d, &m->st[d], &c)) == 0)
+		;
+	else if (d == D_INFO)
+		r = read_info(q, fd, m->name, &m->st[d], &m->qi);
+	else
+		r = read_chan(q, fd, m->name, &m->st[d], &c, q->buf + QUEUE_INFO_HEAD,
+		    sizeof(q->buf) - QUEUE_INFO_HEAD);
+	if (r == -2)	/* gone */
+		return;
+	if (r == -3) {	/* not a regular file, or not readable */
+		if (fstatat(fd, m->name, &m->st[d], AT_SYMLINK_NOFOLLOW) == 0)
+			file_check(q, d, m->sub, m->name, m->id, &m->st[d]);
+		return;
+	}
+	m->have[d] = 1;
+	file_check(q, d, m->sub, m->name, m->id, &m->st[d]);
+	if (d == D_INFO) {
+		q->st.info++;
+		if (!(m->badinfo = r < 0))
+			cache_add(q, m->id, d, &m->st[d], 0, 0);
+		return;
+	}
+	if (d == D_LOCAL)
+		q->st.local++;
+	else
+		q->st.remote++;
+	m->t[d - D_LOCAL] = c.t;
+	m->done += c.d;
+	if (!c.error) {
+		cache_add(q, m->id, d, &m->st[d], c.t, c.d);
+		return;
+	}
+	k = cand_new(q, EV_BADCHAN, LEVEL_WARN, d, m->sub, m->name, m->id, &m->st[d]);
+	k->absent = 1u << D_TODO;
+	cand_extra(k, "offset", (long long)c.badoff, 0);
+}
+
+/* The candidate findings about a message, from what its files showed. */
+static void
+msg_verdicts(struct qrun *q, struct msg *m)
+{
+	struct cand *k;
+	unsigned d;
+
+	if (m->have[D_MESS] && m->st[D_MESS].st_ino != m->id)
+		cand_extra(cand_new(q, EV_INODE, LEVEL_CRIT, D_MESS, m->sub, m->name, m->id,
+		    &m->st[D_MESS]), "inode", (long long)m->st[D_MESS].st_ino, 0);
+	if (m->have[D_TODO] && !m->have[D_MESS]) {
+		k = cand_new(q, EV_ORPHTODO, LEVEL_WARN, D_TODO, m->sub, m->name, m->id,
+		    &m->st[D_TODO]);
+		k->absent = 1u << D_MESS;
+	}
+	if (!m->have[D_INFO] && !m->have[D_LOCAL] && !m->have[D_REMOTE] && !m->have[D_INTD] &&
+	    !m->have[D_MESS])
+		return;
+	/* everything below is legitimate while todo/N exists: with a split
+	 * todo/ we know; a flat one is looked at only when confirming */
+	if (q->bigtodo && m->have[D_TODO])
+		return;
+	if (!m->have[D_MESS]) {
+		static const char *const ev[] = { EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE };
+
+		for (d = D_INFO; d <= D_REMOTE; d++)
+			if (m->have[d] && (d == D_INFO || !m->have[D_INFO])) {
+				k = cand_new(q, ev[d - D_INFO], LEVEL_WARN, d, m->sub, m->name,
+				    m->id, &m->st[d]);
+				k->absent = 1u << D_MESS | 1u << D_TODO | (d == D_INFO ? 0 : 1u << D_INFO);
+			}
+		if (m->have[D_INTD]) {
+			k = cand_new(q, EV_ORPHINTD, LEVEL_WARN, D_INTD, m->sub, m->name, m->id,
+			    &m->st[D_INTD]);
+			k->absent = 1u << D_MESS | 1u << D_TODO;
+		}
+	} else if (!m->have[D_INFO]) {
+		for (d = D_LOCAL; d <= D_REMOTE; d++)
+			if (m->have[d]) {
+				k = cand_new(q, d == D_LOCAL ? EV_ORPHLOCAL : EV_ORPHREMOTE,
+				    LEVEL_WARN, d, m->sub, m->name, m->id, &m->st[d]);
+				k->absent = 1u << D_INFO | 1u << D_TODO;
+			}
+		if (!q->running && q->now - m->st[D_MESS].st_atime > OSSIFIED) {
+			k = cand_new(q, EV_STALEMESS, LEVEL_WARN, D_MESS, m->sub, m->name, m->id,
+			    &m->st[D_MESS]);
+			k->absent = 1u << D_INFO | 1u << D_TODO;
+			cand_extra(k, "idle", (long long)(q->now - m->st[D_MESS].st_atime), 0);
+		}
+	}
+	if (m->have[D_INFO] && m->badinfo) {
+		k = cand_new(q, EV_BADINFO, LEVEL_WARN, D_INFO, m->sub, m->name, m->id,
+		    &m->st[D_INFO]);
+		k->absent = 1u << D_TODO;
+	} else if (m->have[D_INFO] &&
+	    q->now - m->st[D_INFO].st_mtime > (time_t)(q->lifetime + GRACE)) {
+		k = cand_new(q, EV_EXPIRED, LEVEL_WARN, D_INFO, m->sub, m->name, m->id,
+		    &m->st[D_INFO]);
+		k->absent = 1u << D_TODO;
+		cand_extra(k, "age", (long long)(q->now - m->st[D_INFO].st_mtime), 0);
+	}
+}
+
+
 /* One message id of the current split subdirectory: ents[i..j). */
 static void
 group(struct qrun *q, size_t i, size_t j)
 {
-	unsigned long long id = q->ents[i].id, t[2] = { 0, 0 }, done = 0;
-	struct stat st[ND];
-	struct queue_info qi = { "", 0 };
-	struct queue_chan c;
-	int have[ND] = { 0 }, badinfo = 0, sub = (int)q->sub;
-	char name[48];
+	struct msg m;
 	unsigned d;
-	struct cand *k;
-	int r;
 
-	snprintf(name, sizeof(name), "%llu", id);
+	memset(&m, 0, sizeof(m));
+	m.id = q->ents[i].id;
+	m.sub = (int)q->sub;
+	m.qi.sender = "";
+	snprintf(m.name, sizeof(m.name), "%llu", m.id);
 	for (; i < j; i++) {
 		d = q->ents[i].dir;
-		if (d == D_MESS || d == D_TODO || d == D_INTD) {
-			if (fstatat(dirfd(q->subdir[d]), name, &st[d], AT_SYMLINK_NOFOLLOW) < 0)
-				continue;
-			have[d] = 1;
-			if (d == D_MESS) {
-				q->st.bytes += (unsigned long long)st[d].st_size;
-				if (!q->st.oldest || st[d].st_mtime < q->st.oldest)
-					q->st.oldest = st[d].st_mtime;
-			}
-			if (file_check(q, d, sub, name, id, &st[d]) < 0)
-				have[d] = 0;
-			continue;
-		}
-		if ((r = cached(q, dirfd(q->subdir[d]), name, id, d, &st[d], &c)) == 0)
-			;
-		else if (d == D_INFO)
-			r = read_info(q, dirfd(q->subdir[d]), name, &st[d], &qi);
+		if (d == D_MESS || d == D_TODO || d == D_INTD)
+			msg_stat(q, &m, d);
 		else
-			r = read_chan(q, dirfd(q->subdir[d]), name, &st[d], &c, q->buf + QUEUE_INFO_HEAD,
-			    sizeof(q->buf) - QUEUE_INFO_HEAD);
-		if (r == -2 || (r == -3 && fstatat(dirfd(q->subdir[d]), name, &st[d],
-		    AT_SYMLINK_NOFOLLOW) < 0))
-			continue;
-		have[d] = 1;
-		if (r == -3 || file_check(q, d, sub, name, id, &st[d]) < 0) {
-			if (r != -3)
-				continue;
-			file_check(q, d, sub, name, id, &st[d]);
-			have[d] = 0;
-			continue;
-		}
-		if (d == D_INFO) {
-			q->st.info++;
-			badinfo = r < 0;
-			if (!badinfo)
-				cache_add(q, id, d, &st[d], 0, 0);
-			continue;
-		}
-		if (d == D_LOCAL)
-			q->st.local++;
-		else
-			q->st.remote++;
-		t[d - D_LOCAL] = c.t;
-		done += c.d;
-		if (c.error) {
-			k = cand_new(q, EV_BADCHAN, LEVEL_WARN, d, sub, name, id, &st[d]);
-			k->absent = 1u << D_TODO;
-			cand_extra(k, "offset", (long long)c.badoff, 0);
-		} else
-			cache_add(q, id, d, &st[d], c.t, c.d);
+			msg_read(q, &m, d);
 	}
-	if (have[D_INFO]) {
-		q->st.rcpt += t[0] + t[1];
-		q->st.done += done;
-		if (st[D_INFO].st_mtime < q->st.oldest)
-			q->st.oldest = st[D_INFO].st_mtime;
+	if (m.have[D_INFO]) {
+		q->st.rcpt += m.t[0] + m.t[1];
+		q->st.done += m.done;
+		if (!q->st.oldest || m.st[D_INFO].st_mtime < q->st.oldest)
+			q->st.oldest = m.st[D_INFO].st_mtime;
 		if (q->sw->verbose)
-			emit_message(q, id, &st[D_INFO], &st[D_MESS], have[D_MESS], &qi, t, done);
+			emit_message(q, m.id, &m.st[D_INFO], &m.st[D_MESS], m.have[D_MESS], &m.qi,
+			    m.t, m.done);
 	}
-	if (have[D_MESS] && st[D_MESS].st_ino != id)
-		cand_extra(cand_new(q, EV_INODE, LEVEL_CRIT, D_MESS, sub, name, id, &st[D_MESS]),
-		    "inode", (long long)st[D_MESS].st_ino, 0);
-	if (have[D_TODO] && !have[D_MESS]) {
-		k = cand_new(q, EV_ORPHTODO, LEVEL_WARN, D_TODO, sub, name, id, &st[D_TODO]);
-		k->absent = 1u << D_MESS;
-	}
-	if (!have[D_INFO] && !have[D_LOCAL] && !have[D_REMOTE] && !have[D_INTD] &&
-	    !have[D_MESS])
-		return;
-	/* everything below is legitimate while todo/N exists: with a split
-	 * todo/ we know; a flat one is looked at only when confirming */
-	if (q->bigtodo && have[D_TODO])
-		return;
-	if (!have[D_MESS]) {
-		static const char *const ev[] = { EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE };
-
-		for (d = D_INFO; d <= D_REMOTE; d++)
-			if (have[d] && (d == D_INFO || !have[D_INFO])) {
-				k = cand_new(q, ev[d - D_INFO], LEVEL_WARN, d, sub, name, id, &st[d]);
-				k->absent = 1u << D_MESS | 1u << D_TODO | (d == D_INFO ? 0 : 1u << D_INFO);
-			}
-		if (have[D_INTD]) {
-			k = cand_new(q, EV_ORPHINTD, LEVEL_WARN, D_INTD, sub, name, id, &st[D_INTD]);
-			k->absent = 1u << D_MESS | 1u << D_TODO;
-		}
-	} else if (!have[D_INFO]) {
-		for (d = D_LOCAL; d <= D_REMOTE; d++)
-			if (have[d]) {
-				k = cand_new(q, d == D_LOCAL ? EV_ORPHLOCAL : EV_ORPHREMOTE,
-				    LEVEL_WARN, d, sub, name, id, &st[d]);
-				k->absent = 1u << D_INFO | 1u << D_TODO;
-			}
-		if (!q->running && q->now - st[D_MESS].st_atime > OSSIFIED) {
-			k = cand_new(q, EV_STALEMESS, LEVEL_WARN, D_MESS, sub, name, id, &st[D_MESS]);
-			k->absent = 1u << D_INFO | 1u << D_TODO;
-			cand_extra(k, "idle", (long long)(q->now - st[D_MESS].st_atime), 0);
-		}
-	}
-	if (have[D_INFO] && badinfo) {
-		k = cand_new(q, EV_BADINFO, LEVEL_WARN, D_INFO, sub, name, id, &st[D_INFO]);
-		k->absent = 1u << D_TODO;
-	} else if (have[D_INFO] &&
-	    q->now - st[D_INFO].st_mtime > (time_t)(q->lifetime + GRACE)) {
-		k = cand_new(q, EV_EXPIRED, LEVEL_WARN, D_INFO, sub, name, id, &st[D_INFO]);
-		k->absent = 1u << D_TODO;
-		cand_extra(k, "age", (long long)(q->now - st[D_INFO].st_mtime), 0);
-	}
+	msg_verdicts(q, &m);
 }
 
 /* An entry that is not a message id, or one in the wrong subdirectory. */
