@@ -40,3 +40,13 @@ printf 'X' | dd of="$f" conv=notrunc status=none
 sweep fourth 1
 grep -q "^warn queue: bad-info id=${f##*/} " "$T/fourth.out" || fail "rewritten info not re-read"
 pass "changes in place are seen on the next sweep"
+
+# never a mess/ or pid/ file opened (only stat'ed): every openat with its
+# directory's path (strace -y), in a -v sweep, with a pid/ file present
+install -o qmailq -g qmail -m 0644 /dev/null "$Q/pid/4242.1795600000.1"
+QMAILHOME=$H MAINTD_STATE=$T/state-y ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -y -f -e trace=openat,open -o "$T/y.trace" "$MAINTD" -1 -v -C queue > "$T/y.out" 2>&1 || :
+grep -q 'queue/mess/[0-9]*>, "[0-9]*"' "$T/y.trace" && { grep 'queue/mess/' "$T/y.trace" >&2; fail "a mess file was opened"; }
+grep -E 'queue/pid>, "[^.]' "$T/y.trace" >&2 && fail "a pid file was opened"
+grep -q 'queue/info/[0-9]*>, "[0-9]*"' "$T/y.trace" || fail "strace -y shows no info/ opens: the check above proves nothing"
+pass "no mess/ or pid/ file opened"

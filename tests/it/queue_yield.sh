@@ -1,5 +1,6 @@
 # queue: a long scan yields to the event loop: SIGTERM in the middle of the
-# scan of a 15,000-message queue is served within 100 ms, three times.
+# scan of a 15,000-message queue is served within 100 ms, three times; a
+# SIGHUP in the middle of it is kept and served by one more sweep.
 . "$SOURCE_DIR/tests/it/lib.sh"
 H=$T/home
 make_qmailhome "$H"
@@ -42,6 +43,24 @@ for delay in (0.3, 0.15, 0.05):
     if ms is None:
         sys.exit("FAIL: the scan ends within 10 ms: queue too small to test")
     worst = max(worst, ms)
+# SIGHUP in the middle of a scan is not lost: one more sweep follows it
+p = subprocess.Popen([sys.argv[1], "-C", "queue"], stdout=subprocess.PIPE)
+lines = []
+for line in p.stdout:
+    lines.append(line)
+    if b"sweep: start reason=start" in line:
+        time.sleep(0.05)
+        p.send_signal(signal.SIGHUP)
+    if b"sweep: start reason=hup" in line:
+        break
+p.send_signal(signal.SIGTERM)
+p.wait(30)
+if not any(b"sweep: start reason=hup" in l for l in lines):
+    sys.exit("FAIL: no sweep after SIGHUP: %r" % lines[-3:])
+done = [i for i, l in enumerate(lines) if b"sweep: done" in l]
+if not done or b"queue: stats" not in lines[done[0] - 1]:
+    sys.exit("FAIL: the first sweep did not end normally: %r" % lines)
+print("SIGHUP during the scan: the scan went on, one more sweep followed")
 if worst >= 100:
     sys.exit("FAIL: SIGTERM took %.1f ms (limit 100)" % worst)
 print("ok: worst %.1f ms" % worst)
