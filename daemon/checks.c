@@ -2,17 +2,23 @@
 
 extern const struct check check_queue;
 extern const struct check check_tcpto;
+extern const struct check check_kmsg;
+extern const struct check check_dns;
+extern const struct check check_tls;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow;
 #endif
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
+	&check_queue,
+	&check_tcpto,
+	&check_kmsg,
+	&check_dns,
+	&check_tls,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 #endif
-	&check_queue,
-	&check_tcpto,
 	NULL
 };
 

@@ -30,7 +30,8 @@ typedef void resolv_cb(void *arg, enum resolv_status, const unsigned char *abuf,
 struct resolv *resolv_new(struct event_base *, const char *servers,
     unsigned timeout_ms, char *err, size_t errlen);
 /* Cancels every outstanding query (callbacks do not run) and frees.
- * Never call it from inside a resolv callback. */
+ * Called from inside a resolv callback, the destruction waits until c-ares
+ * has returned (no further callback runs); prefer calling it outside. */
 void resolv_free(struct resolv *);
 /* A query of class IN with EDNS and the AD bit set (RFC 6840), so a validating
  * resolver reports validation. 0, or -1 (cb not called). */

@@ -1,0 +1,351 @@
+#include "resolv.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ares.h>
+#include <event2/event.h>
+
+#include "dnsmsg.h"
+
+/* Queries beyond this wait their turn: dnscache, for one, drops what is
+ * beyond its own limit (200), and a sweep asks thousands at once. */
+#define RESOLV_MAXINFLIGHT 128
+
+struct resolv_fd {
+	ares_socket_t fd;
+	struct event *ev;
+	struct resolv_fd *next;
+};
+
+struct resolv {
+	ares_channel ch;
+	struct event_base *base;
+	struct event *timer;
+	struct resolv_fd *fds;
+	unsigned depth;		/* inside c-ares: a free must wait */
+	int dead;		/* resolv_free was called inside c-ares */
+	unsigned inflight;
+	struct resolv_q *qhead, **qtail;	/* not sent yet */
+};
+
+struct resolv_q {
+	struct resolv *r;
+	resolv_cb *cb;
+	void *arg;
+	unsigned char *qbuf;	/* until sent */
+	int qlen;
+	struct resolv_q *next;
+};
+
+static int resolv_ares_ready;
+
+static void resolv_destroy(struct resolv *);
+static void resolv_on_answer(void *, int, int, unsigned char *, int);
+
+/* Sends waiting queries while there is room; not from inside a callback. */
+static void
+resolv_pump(struct resolv *r)
+{
+	struct resolv_q *q;
+	unsigned char *qbuf;
+
+	while (!r->dead && r->inflight < RESOLV_MAXINFLIGHT && (q = r->qhead)) {
+		if (!(r->qhead = q->next))
+			r->qtail = &r->qhead;
+		qbuf = q->qbuf;
+		q->qbuf = NULL;
+		r->inflight++;
+		ares_send(r->ch, qbuf, q->qlen, resolv_on_answer, q);
+		ares_free_string(qbuf);
+	}
+}
+
+static void
+resolv_arm(struct resolv *r)
+{
+	struct timeval tv, *t;
+
+	if (r->dead)
+		return;
+	if ((t = ares_timeout(r->ch, NULL, &tv)))
+		evtimer_add(r->timer, t);
+	else
+		evtimer_del(r->timer);
+}
+
+/* Runs c-ares on fd (or on its timeouts) and then a deferred free. */
+static void
+resolv_process(struct resolv *r, ares_socket_t rfd, ares_socket_t wfd)
+{
+	r->depth++;
+	ares_process_fd(r->ch, rfd, wfd);
+	resolv_pump(r);
+	r->depth--;
+	if (r->dead && !r->depth)
+		resolv_destroy(r);
+	else
+		resolv_arm(r);
+}
+
+static void
+resolv_on_fd(evutil_socket_t fd, short what, void *arg)
+{
+	resolv_process(arg, what & EV_READ ? fd : ARES_SOCKET_BAD,
+	    what & EV_WRITE ? fd : ARES_SOCKET_BAD);
+}
+
+static void
+resolv_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	resolv_process(arg, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+static void
+resolv_sock_state(void *arg, ares_socket_t fd, int readable, int writable)
+{
+	struct resolv *r = arg;
+	struct resolv_fd **pp, *f;
+	short what = EV_PERSIST | (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
+
+	for (pp = &r->fds; *pp && (*pp)->fd != fd; pp = &(*pp)->next)
+		;
+	if ((f = *pp)) {
+		event_free(f->ev);
+		f->ev = NULL;
+		if (!readable && !writable) {
+			*pp = f->next;
+			free(f);
+			return;
+		}
+	} else {
+		if (!readable && !writable)
+			return;
+		if (!(f = calloc(1, sizeof(*f))))
+			return;	/* c-ares times the query out */
+		f->fd = fd;
+		f->next = r->fds;
+		r->fds = f;
+	}
+	if ((f->ev = event_new(r->base, fd, what, resolv_on_fd, r)))
+		event_add(f->ev, NULL);
+}
+
+/* "IP:PORT, IP" and white space to the comma list c-ares reads. */
+static int
+resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
+{
+	char *csv, *o;
+	const char *s;
+	int st;
+
+	if (!(csv = malloc(strlen(servers) + 1)))
+		return snprintf(err, errlen, "out of memory"), -1;
+	for (s = servers, o = csv; *s; s++) {
+		if (*s == ',' || isspace((unsigned char)*s)) {
+			if (o > csv && o[-1] != ',')
+				*o++ = ',';
+		} else
+			*o++ = *s;
+	}
+	if (o > csv && o[-1] == ',')
+		o--;
+	*o = 0;
+	st = ares_set_servers_ports_csv(r->ch, csv);
+	free(csv);
+	if (st != ARES_SUCCESS)
+		return snprintf(err, errlen, "%s", ares_strerror(st)), -1;
+	return 0;
+}
+
+struct resolv *
+resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
+    char *err, size_t errlen)
+{
+	struct ares_options o;
+	struct resolv *r;
+	int st;
+
+	if (!resolv_ares_ready) {
+		if ((st = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
+			snprintf(err, errlen, "%s", ares_strerror(st));
+			return NULL;
+		}
+		resolv_ares_ready = 1;
+	}
+	if (!(r = calloc(1, sizeof(*r))) ||
+	    !(r->timer = evtimer_new(base, resolv_on_timer, r))) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return NULL;
+	}
+	r->base = base;
+	r->qtail = &r->qhead;
+	memset(&o, 0, sizeof(o));
+	/* NOCHECKRESP: c-ares 1.18 reports SERVFAIL and REFUSED answers as
+	 * ECONNREFUSED, the same as an unreachable server; we read the rcode */
+	o.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP;
+	o.ednspsz = 1232;
+	/* two tries: the first gets a third of the time, the second the rest */
+	o.timeout = (int)(timeout_ms / 3 > 50 ? timeout_ms / 3 : 50);
+	o.tries = 2;
+	o.sock_state_cb = resolv_sock_state;
+	o.sock_state_cb_data = r;
+	st = ares_init_options(&r->ch, &o, ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+	if (st != ARES_SUCCESS) {
+		snprintf(err, errlen, "%s", ares_strerror(st));
+		event_free(r->timer);
+		free(r);
+		return NULL;
+	}
+	if (servers && *servers && resolv_servers(r, servers, err, errlen) < 0) {
+		resolv_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+resolv_destroy(struct resolv *r)
+{
+	struct resolv_fd *f;
+	struct resolv_q *q;
+
+	r->dead = 1;
+	r->depth++;	/* callbacks of the destruction must not recurse here */
+	ares_destroy(r->ch);
+	while ((q = r->qhead)) {
+		r->qhead = q->next;
+		ares_free_string(q->qbuf);
+		free(q);
+	}
+	while ((f = r->fds)) {
+		r->fds = f->next;
+		if (f->ev)
+			event_free(f->ev);
+		free(f);
+	}
+	event_free(r->timer);
+	free(r);
+}
+
+void
+resolv_free(struct resolv *r)
+{
+	if (!r)
+		return;
+	if (r->depth)
+		r->dead = 1;
+	else
+		resolv_destroy(r);
+}
+
+static enum resolv_status
+resolv_ares_status(int st)
+{
+	switch (st) {
+	case ARES_ESERVFAIL: return RESOLV_SERVFAIL;
+	case ARES_EREFUSED: return RESOLV_REFUSED;
+	case ARES_ETIMEOUT:
+	case ARES_ECONNREFUSED: return RESOLV_TIMEOUT;	/* nobody answered */
+	default: return RESOLV_ERROR;
+	}
+}
+
+/* The status from the answer itself: rcode, and answers of the asked type. */
+static enum resolv_status
+resolv_answer_status(const unsigned char *abuf, int alen)
+{
+	struct dnsmsg m;
+	struct dnsrr rr;
+	unsigned qtype;
+	size_t p;
+	char name[DNSMSG_NAMEMAX];
+	int n;
+
+	if (alen < 12 || dnsmsg_open(&m, abuf, (size_t)alen) < 0 || m.qdcount != 1)
+		return RESOLV_ERROR;
+	switch (m.rcode) {
+	case 0: break;
+	case 2: return RESOLV_SERVFAIL;
+	case 3: return RESOLV_NXDOMAIN;
+	case 5: return RESOLV_REFUSED;
+	default: return RESOLV_ERROR;
+	}
+	if (!(p = dnsmsg_name(&m, 12, name)))
+		return RESOLV_ERROR;
+	qtype = (unsigned)abuf[p] << 8 | abuf[p + 1];
+	while ((n = dnsmsg_next(&m, &rr)) == 1)
+		if (rr.type == qtype)
+			return RESOLV_OK;
+	return n < 0 ? RESOLV_ERROR : RESOLV_NODATA;
+}
+
+static void
+resolv_on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
+{
+	struct resolv_q *q = arg;
+	struct resolv *r = q->r;
+	enum resolv_status rs;
+
+	(void)timeouts;
+	r->inflight--;
+	if (st == ARES_EDESTRUCTION || r->dead) {
+		free(q);
+		return;
+	}
+	if (st == ARES_SUCCESS && abuf)
+		rs = resolv_answer_status(abuf, alen);
+	else
+		rs = resolv_ares_status(st);
+	if (!abuf || alen < 0)
+		alen = 0;
+	q->cb(q->arg, rs, alen ? abuf : NULL, (size_t)alen, alen >= 4 && (abuf[3] & 0x20));
+	free(q);
+}
+
+int
+resolv_query(struct resolv *r, const char *name, int type, resolv_cb *cb, void *arg)
+{
+	unsigned char *qbuf;
+	struct resolv_q *q;
+	int qlen;
+
+	if (r->dead || !(q = malloc(sizeof(*q))))
+		return -1;
+	if (ares_create_query(name, 1 /* IN */, type, 0, 1, &qbuf, &qlen, 1232) != ARES_SUCCESS) {
+		free(q);
+		return -1;
+	}
+	qbuf[3] |= 0x20;	/* AD: tell us whether the resolver validated (RFC 6840 5.7) */
+	q->r = r;
+	q->cb = cb;
+	q->arg = arg;
+	q->qbuf = qbuf;
+	q->qlen = qlen;
+	q->next = NULL;
+	*r->qtail = q;
+	r->qtail = &q->next;
+	r->depth++;
+	resolv_pump(r);
+	r->depth--;
+	if (r->dead && !r->depth)
+		resolv_destroy(r);
+	else
+		resolv_arm(r);
+	return 0;
+}
+
+const char *
+resolv_status_name(enum resolv_status st)
+{
+	static const char *const names[] = { "ok", "nodata", "nxdomain", "servfail",
+	    "refused", "timeout", "error" };
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "error";
+}

@@ -1,0 +1,76 @@
+/* The kmsg check over N in-memory records (1 in 100 a watched crash):
+ * wall time of one run, records per second. Usage: kmsg_bench N STATEDIR */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "kmsg.h"
+
+static unsigned long lines;
+static int status = -1;
+
+static void
+on_emit(struct sweep *sw, const struct finding *f)
+{
+	(void)sw;
+	(void)f;
+	lines++;
+}
+
+static void
+on_done(struct sweep *sw, enum check_status st)
+{
+	status = st;
+	event_base_loopbreak(sw->base);
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned long i, n = argc > 2 ? strtoul(argv[1], NULL, 10) : 0;
+	struct timespec t0, t1;
+	struct conf conf;
+	struct conf_err err;
+	struct sweep sw;
+	char **rec, num[32];
+	double s;
+
+	if (!n)
+		return 100;
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conf.state, sizeof(conf.state), "%s", argv[2]);
+	snprintf(num, sizeof(num), "%lu", n);
+	setenv("MAINTD_KMSG_MAXREC", num, 1);
+	setenv("MAINTD_KMSG_BACKLOG", num, 1);
+	if (!(rec = calloc(n, sizeof(*rec))) || check_kmsg.configure(&conf, &err) < 0)
+		return 111;
+	for (i = 0; i < n; i++) {
+		rec[i] = malloc(256);
+		if (i % 100 == 0)
+			snprintf(rec[i], 256, "6,%lu,%lu,-;qmail-remote[%lu]: segfault at 0 ip "
+			    "000055930a18d1e9 sp 00007ffc451f3df0 error 4 in qmail-remote"
+			    "[11e9,55930a18d000+1000] likely on CPU 0 (core 0, socket 0)\n", i, i * 1000, i);
+		else
+			snprintf(rec[i], 256, "6,%lu,%lu,-;Code: 48 89 45 f8 48 8b 45 f8 48 8d 15 36 "
+			    "0e 00 00 48 89 d6 48 89 c7 e8 97 fe ff ff\n", i, i * 1000);
+	}
+	kmsg_test_source((const char *const *)rec, (unsigned)n);
+	memset(&sw, 0, sizeof(sw));
+	sw.check = &check_kmsg;
+	sw.base = event_base_new();
+	sw.conf = &conf;
+	sw.emit_fn = on_emit;
+	sw.done_fn = on_done;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check_kmsg.start(&sw);
+	if (status < 0)
+		event_base_dispatch(sw.base);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("records=%lu lines=%lu status=%d ms=%.1f records/s=%.0f\n", n, lines, status,
+	    s * 1000, (double)n / s);
+	return 0;
+}
