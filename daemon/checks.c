@@ -1,5 +1,6 @@
 #include "checks.h"
 
+extern const struct check check_queue;
 extern const struct check check_tcpto;
 extern const struct check check_kmsg;
 extern const struct check check_dns;
@@ -11,6 +12,7 @@ extern const struct check check_slow;
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
+	&check_queue,
 	&check_tcpto,
 	&check_kmsg,
 	&check_dns,

@@ -1,0 +1,1447 @@
+/* The queue check. It never writes, renames or deletes in the queue, never
+ * opens mess/ or pid/ files (qmail's cleanup keys on their atime), opens
+ * directories and info|local|remote with O_NOATIME, and walks one split
+ * subdirectory at a time in slices that yield to the event loop. A suspected
+ * inconsistency is reported only after the files involved are stat'ed again
+ * (present, unchanged since before the scan; the others still absent). */
+#include "queue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#define EV_QSEND	"qmail-send"
+#define EV_STATS	"stats"
+#define EV_LAYOUT	"layout"
+#define EV_MESSAGE	"message"
+#define EV_BADSPLIT	"bad-split"
+#define EV_MISSING	"missing-dir"
+#define EV_BADOWNER	"bad-owner"
+#define EV_BADMODE	"bad-mode"
+#define EV_BADLOCK	"bad-lock"
+#define EV_ORPHINFO	"orphan-info"
+#define EV_ORPHLOCAL	"orphan-local"
+#define EV_ORPHREMOTE	"orphan-remote"
+#define EV_ORPHBOUNCE	"orphan-bounce"
+#define EV_ORPHTODO	"orphan-todo"
+#define EV_ORPHINTD	"orphan-intd"
+#define EV_WRONGSPLIT	"wrong-split"
+#define EV_INODE	"inode-mismatch"
+#define EV_BADNAME	"bad-name"
+#define EV_BADINFO	"bad-info"
+#define EV_BADCHAN	"bad-channel"
+#define EV_STALEMESS	"stale-mess"
+#define EV_STALEPID	"stale-pid"
+#define EV_EXPIRED	"expired"
+#define EV_UNREADABLE	"unreadable"
+#define EV_NOUSER	"unknown-user"
+
+static const char *const queue_events[] = {
+	EV_QSEND, EV_STATS, EV_LAYOUT, EV_MESSAGE, EV_BADSPLIT, EV_MISSING, EV_BADOWNER,
+	EV_BADMODE, EV_BADLOCK, EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE,
+	EV_ORPHBOUNCE, EV_ORPHTODO, EV_ORPHINTD, EV_WRONGSPLIT, EV_INODE,
+	EV_BADNAME, EV_BADINFO, EV_BADCHAN, EV_STALEMESS, EV_STALEPID,
+	EV_EXPIRED, EV_UNREADABLE, EV_NOUSER, NULL
+};
+
+static const struct confvar var_slice = { "MAINTD_QUEUE_SLICE", "10" };
+static const struct confvar *const queue_vars[] = { &var_slice, NULL };
+
+#define OSSIFIED 129600		/* qmail-send/qmail-clean: 36 h of atime */
+#define LIFETIME 604800		/* control/queuelifetime default */
+#define GRACE 86400		/* past queuelifetime before "expired" */
+#define MAXSPLIT 100000
+#define MAXCAND 1024
+#define CHANBUF 65536
+
+enum qdir { D_MESS, D_INFO, D_LOCAL, D_REMOTE, D_TODO, D_INTD, D_BOUNCE, D_PID, D_LOCK, ND };
+static const char *const qdir_name[ND] = {
+	"mess", "info", "local", "remote", "todo", "intd", "bounce", "pid", "lock"
+};
+
+enum who { W_QMAILQ, W_QMAILS, W_QMAILR };
+/* owner and mode of each directory (queue/ itself is checked apart) */
+static const struct { enum who owner; mode_t mode; } qdir_want[ND] = {
+	{ W_QMAILQ, 0750 }, { W_QMAILS, 0700 }, { W_QMAILS, 0700 }, { W_QMAILS, 0700 },
+	{ W_QMAILQ, 0750 }, { W_QMAILQ, 0700 }, { W_QMAILS, 0700 }, { W_QMAILQ, 0700 },
+	{ W_QMAILQ, 0750 },
+};
+
+static unsigned long queue_slice_ms = 10;
+
+struct cand {
+	const char *event;
+	enum level level;
+	unsigned char dir;	/* where the file is */
+	int sub;		/* its split subdirectory, -1 flat */
+	unsigned absent;	/* dirs of the same id that must not exist */
+	unsigned long long id;
+	ino_t ino;
+	struct timespec ctime;
+	const char *k1;		/* one extra field */
+	long long v1;
+	int octal;
+	char name[NAME_MAX + 1];
+};
+
+struct ent {
+	unsigned long long id;
+	unsigned char dir;
+};
+
+/* The cache in MAINTD_STATE/queue-cache/S: what an info/local/remote file
+ * of split subdirectory S said when last read, keyed by inode, size and
+ * ctime (which any write changes), so a steady-state sweep stats instead
+ * of reading. Only good files settled for CACHE_SETTLE seconds are kept
+ * (changes within one clock tick can share a ctime). One subdirectory's
+ * records are in memory at a time, sorted by (id, dir). */
+#define CACHE_MAGIC "QMCACHE1"
+#define CACHE_SETTLE 2
+#define CACHE_MAX (256UL << 20)
+
+struct crec {
+	uint64_t id, ino, size;
+	int64_t csec;
+	uint32_t cnsec, t, d;
+	uint8_t dir, pad[3];
+};
+
+struct chdr {
+	char magic[8];
+	uint32_t split, sub;
+	uint64_t n;
+};
+
+struct stats {
+	unsigned long long messages, todo, info, local, remote, bounce, rcpt, done, bytes;
+	time_t oldest;
+};
+
+enum phase { P_SUBOPEN, P_SUBREAD, P_GROUP, P_CONFIRM, P_FLATOPEN, P_FLAT, P_END };
+
+struct qrun {
+	struct sweep *sw;
+	struct event *ev;
+	int qfd;			/* queue/ */
+	int dfd[ND];			/* flat dirs and the top of split ones */
+	unsigned split;
+	int bigtodo;			/* todo/ and intd/ split too */
+	int running;			/* qmail-send */
+	int failed;
+	uid_t uid[3];
+	gid_t gid[2];
+	int haveuid[3];
+	time_t now;
+	struct timespec start;		/* fine: multigrain file times can be ahead of the coarse clock */
+	unsigned long lifetime;
+
+	enum phase phase;
+	unsigned sub;			/* current split subdirectory */
+	unsigned sdir;			/* index into sdirs */
+	unsigned nsdirs;
+	unsigned char sdirs[6];
+	DIR *subdir[ND];
+	struct ent *ents;
+	size_t nents, aents, gpos;
+	unsigned flatidx;
+	DIR *flat;
+
+	struct cand *cand;
+	size_t ncand, cpos;
+	enum phase after;		/* once the candidates are confirmed */
+
+	struct crec *cin, *cout;		/* the cache of this subdirectory: read, to write */
+	size_t ncin, icin, ncout, acout;
+	int cachefd;			/* MAINTD_STATE/queue-cache */
+
+	struct stats st;
+	struct timespec deadline;
+	unsigned ops;
+	char buf[CHANBUF];
+};
+
+static int
+queue_configure(const struct conf *c, struct conf_err *err)
+{
+	(void)c;
+	return conf_ulong(&var_slice, 1, 1000, &queue_slice_ms, err);
+}
+
+/* ---- findings ---- */
+
+static void
+emit_path(struct qrun *q, enum level l, const char *event, const char *path,
+    const char *k, const char *v)
+{
+	struct finding f;
+
+	finding_init(&f, l, FINDING_STATE, NULL, event);
+	finding_addf(&f, "path", "queue%s%s", *path ? "/" : "", path);
+	finding_subject(&f);
+	if (k)
+		finding_add(&f, k, v);
+	sweep_emit(q->sw, &f);
+}
+
+static void
+emit_unreadable(struct qrun *q, const char *path, int e)
+{
+	q->failed = 1;
+	emit_path(q, LEVEL_CRIT, EV_UNREADABLE, path, "error", strerror(e));
+}
+
+static void
+cand_path(const struct qrun *q, const struct cand *c, unsigned dir, char *buf, size_t n)
+{
+	int split = dir <= D_REMOTE || (q->bigtodo && (dir == D_TODO || dir == D_INTD));
+
+	if (dir == c->dir && c->sub >= 0)
+		snprintf(buf, n, "%s/%d/%s", qdir_name[dir], c->sub, c->name);
+	else if (dir == c->dir && c->sub < 0)
+		snprintf(buf, n, "%s/%s", qdir_name[dir], c->name);
+	else if (split)
+		snprintf(buf, n, "%s/%llu/%llu", qdir_name[dir], c->id % q->split, c->id);
+	else
+		snprintf(buf, n, "%s/%llu", qdir_name[dir], c->id);
+}
+
+static void
+emit_cand(struct qrun *q, const struct cand *c)
+{
+	char path[PATH_MAX];
+	struct finding f;
+
+	finding_init(&f, c->level, FINDING_STATE, NULL, c->event);
+	cand_path(q, c, c->dir, path, sizeof(path));
+	if (strcmp(c->event, EV_BADNAME) == 0 || strcmp(c->event, EV_STALEPID) == 0) {
+		finding_addf(&f, "path", "queue/%s", path);
+		finding_subject(&f);
+	} else {
+		finding_addu(&f, "id", c->id);
+		if (strcmp(c->event, EV_BADOWNER) == 0 || strcmp(c->event, EV_BADMODE) == 0 ||
+		    strcmp(c->event, EV_WRONGSPLIT) == 0)
+			finding_add(&f, "dir", qdir_name[c->dir]);
+		finding_subject(&f);
+		finding_addf(&f, "path", "queue/%s", path);
+	}
+	if (c->k1 && c->octal)
+		finding_addf(&f, c->k1, "%04llo", (unsigned long long)c->v1);
+	else if (c->k1)
+		finding_addi(&f, c->k1, c->v1);
+	sweep_emit(q->sw, &f);
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Confirms a candidate: its file unchanged and older than the scan, the
+ * absent files still absent, then its file once more. */
+static int
+confirm(struct qrun *q, const struct cand *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	unsigned d;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		cand_path(q, c, c->dir, path, sizeof(path));
+		if (fstatat(q->qfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_ino != c->ino ||
+		    st.st_ctim.tv_sec != c->ctime.tv_sec || st.st_ctim.tv_nsec != c->ctime.tv_nsec ||
+		    !ts_before(&st.st_ctim, &q->start))
+			return 0;
+		if (pass)
+			break;
+		for (d = 0; d < ND; d++) {
+			if (!(c->absent & (1u << d)))
+				continue;
+			cand_path(q, c, d, path, sizeof(path));
+			if (fstatat(q->qfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static struct cand *
+cand_new(struct qrun *q, const char *event, enum level l, unsigned dir, int sub,
+    const char *name, unsigned long long id, const struct stat *st)
+{
+	struct cand *c;
+
+	if (q->ncand == MAXCAND) {	/* full: settle these now */
+		size_t i;
+
+		for (i = 0; i < q->ncand; i++)
+			if (confirm(q, &q->cand[i]))
+				emit_cand(q, &q->cand[i]);
+		q->ncand = 0;
+	}
+	c = &q->cand[q->ncand++];
+	memset(c, 0, offsetof(struct cand, name));
+	c->event = event;
+	c->level = l;
+	c->dir = (unsigned char)dir;
+	c->sub = sub;
+	c->id = id;
+	c->ino = st->st_ino;
+	c->ctime = st->st_ctim;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return c;
+}
+
+static void
+cand_extra(struct cand *c, const char *k, long long v, int octal)
+{
+	c->k1 = k;
+	c->v1 = v;
+	c->octal = octal;
+}
+
+/* ---- owners and modes ---- */
+
+static void
+lookup_ids(struct qrun *q)
+{
+	static const char *const users[3] = { "qmailq", "qmails", "qmailr" };
+	struct finding f;
+	struct passwd *pw;
+	struct group *gr;
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		if ((pw = getpwnam(users[i]))) {
+			q->uid[i] = pw->pw_uid;
+			q->haveuid[i] = 1;
+			continue;
+		}
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_NOUSER);
+		finding_add(&f, "name", users[i]);
+		finding_subject(&f);
+		sweep_emit(q->sw, &f);
+	}
+	q->gid[0] = q->gid[1] = (gid_t)-1;
+	if ((gr = getgrnam("qmail")))
+		q->gid[0] = gr->gr_gid;
+	if ((gr = getgrnam("sqmail")))
+		q->gid[1] = gr->gr_gid;
+	if (q->gid[0] == (gid_t)-1 && q->gid[1] == (gid_t)-1) {
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_NOUSER);
+		finding_add(&f, "name", "qmail");
+		finding_subject(&f);
+		sweep_emit(q->sw, &f);
+	}
+}
+
+static int
+owner_ok(const struct qrun *q, const struct stat *st, enum who w, int group)
+{
+	if (q->haveuid[w] && st->st_uid != q->uid[w])
+		return 0;
+	if (group && (q->gid[0] != (gid_t)-1 || q->gid[1] != (gid_t)-1) &&
+	    st->st_gid != q->gid[0] && st->st_gid != q->gid[1])
+		return 0;
+	return 1;
+}
+
+static const char *
+type_name(mode_t m)
+{
+	if (S_ISREG(m)) return "file";
+	if (S_ISDIR(m)) return "dir";
+	if (S_ISLNK(m)) return "symlink";
+	if (S_ISFIFO(m)) return "fifo";
+	if (S_ISSOCK(m)) return "socket";
+	return "device";
+}
+
+/* A directory of the layout; 0 if it can be walked. */
+static int
+check_dir(struct qrun *q, const char *path, unsigned d, const struct stat *st)
+{
+	char buf[32];
+	struct finding f;
+
+	if (!S_ISDIR(st->st_mode)) {
+		emit_path(q, LEVEL_CRIT, EV_BADMODE, path, "type", type_name(st->st_mode));
+		return -1;
+	}
+	if (!owner_ok(q, st, qdir_want[d].owner, 1)) {
+		finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_BADOWNER);
+		finding_addf(&f, "path", "queue/%s", path);
+		finding_subject(&f);
+		finding_addu(&f, "uid", st->st_uid);
+		finding_addu(&f, "gid", st->st_gid);
+		sweep_emit(q->sw, &f);
+	}
+	if ((st->st_mode & 07777) != qdir_want[d].mode) {
+		snprintf(buf, sizeof(buf), "%04o", (unsigned)(st->st_mode & 07777));
+		emit_path(q, LEVEL_CRIT, EV_BADMODE, path, "mode", buf);
+	}
+	return 0;
+}
+
+static int
+open_dir(int at, const char *path)
+{
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+static void
+bad_lock(struct qrun *q, const char *name, const char *reason, const char *detail)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_BADLOCK);
+	finding_addf(&f, "path", "queue/lock/%s", name);
+	finding_subject(&f);
+	finding_add(&f, "reason", reason);
+	if (detail)
+		finding_add(&f, "found", detail);
+	sweep_emit(q->sw, &f);
+}
+
+static void
+check_lock(struct qrun *q, const char *name, int fifo, enum who w, mode_t mode,
+    off_t size, struct stat *st)
+{
+	char buf[32];
+
+	if (q->dfd[D_LOCK] < 0)
+		return;
+	if (fstatat(q->dfd[D_LOCK], name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+		st->st_ino = 0;
+		bad_lock(q, name, errno == ENOENT ? "missing" : "unreadable", NULL);
+		return;
+	}
+	if (fifo ? !S_ISFIFO(st->st_mode) : !S_ISREG(st->st_mode))
+		bad_lock(q, name, "type", type_name(st->st_mode));
+	else if (!owner_ok(q, st, w, 1)) {
+		snprintf(buf, sizeof(buf), "%lu:%lu", (unsigned long)st->st_uid,
+		    (unsigned long)st->st_gid);
+		bad_lock(q, name, "owner", buf);
+	} else if ((st->st_mode & 07777) != mode) {
+		snprintf(buf, sizeof(buf), "%04o", (unsigned)(st->st_mode & 07777));
+		bad_lock(q, name, "mode", buf);
+	} else if (size >= 0 && st->st_size != size) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)st->st_size);
+		bad_lock(q, name, "size", buf);
+	}
+}
+
+/* qmail-send holds a flock on lock/sendmutex; /proc/locks shows it. */
+static void
+detect_send(struct qrun *q, const struct stat *mutex)
+{
+	struct finding f;
+	long pid = 0;
+	ssize_t n;
+	size_t len = 0;
+	char *buf = q->buf;
+	int fd;
+
+	if (mutex->st_ino && (fd = open("/proc/locks", O_RDONLY | O_CLOEXEC)) >= 0) {
+		/* bigger than the buffer: the lines that fit are enough in practice */
+		while (len < sizeof(q->buf) &&
+		    (n = read(fd, buf + len, sizeof(q->buf) - len)) > 0)
+			len += (size_t)n;
+		close(fd);
+		pid = queue_locks_holder(buf, len, major(mutex->st_dev), minor(mutex->st_dev),
+		    (unsigned long long)mutex->st_ino);
+	}
+	q->running = pid > 0;
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_QSEND);
+	finding_add(&f, "running", pid > 0 ? "yes" : "no");
+	if (pid > 0)
+		finding_addi(&f, "pid", pid);
+	sweep_emit(q->sw, &f);
+}
+
+static int
+split_count(struct qrun *q, unsigned d, unsigned *maxp)
+{
+	unsigned long long v;
+	struct dirent *e;
+	unsigned n = 0, max = 0;
+	DIR *dir;
+	int fd;
+
+	if ((fd = open_dir(q->dfd[d], ".")) < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		emit_unreadable(q, qdir_name[d], errno);
+		return -1;
+	}
+	while ((e = readdir(dir)))
+		if (queue_parse_id(e->d_name, &v) == 0 && v < MAXSPLIT &&
+		    (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)) {
+			n++;
+			if (v + 1 > max)
+				max = (unsigned)v + 1;
+		}
+	closedir(dir);
+	*maxp = max;
+	return (int)n;
+}
+
+static void
+bad_split(struct qrun *q, unsigned d, unsigned n, unsigned max)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_BADSPLIT);
+	finding_addf(&f, "path", "queue/%s", qdir_name[d]);
+	finding_subject(&f);
+	finding_addu(&f, "subdirs", n);
+	finding_addu(&f, "max", max);
+	finding_addu(&f, "split", q->split);
+	sweep_emit(q->sw, &f);
+}
+
+static void
+emit_layout(struct qrun *q)
+{
+	struct finding f;
+	struct stat st;
+	struct group *gr;
+
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_LAYOUT);
+	finding_addu(&f, "split", q->split);
+	finding_add(&f, "todo", q->bigtodo ? "split" : "flat");
+	if (fstat(q->qfd, &st) == 0 && (gr = getgrgid(st.st_gid)))
+		finding_add(&f, "group", gr->gr_name);
+	else
+		finding_addu(&f, "group", fstat(q->qfd, &st) == 0 ? st.st_gid : 0);
+	sweep_emit(q->sw, &f);
+}
+
+/* The layout: directories, lock files, the split. 0 to scan, -1 to stop. */
+static int
+layout(struct qrun *q)
+{
+	struct stat st, mutex;
+	unsigned d, max;
+	int r;
+
+	for (d = 0; d < ND; d++) {
+		q->dfd[d] = -1;
+		if (fstatat(q->qfd, qdir_name[d], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				emit_path(q, LEVEL_CRIT, EV_MISSING, qdir_name[d], NULL, NULL);
+			else
+				emit_unreadable(q, qdir_name[d], errno);
+			continue;
+		}
+		if (check_dir(q, qdir_name[d], d, &st) < 0)
+			continue;
+		if ((q->dfd[d] = open_dir(q->qfd, qdir_name[d])) < 0)
+			emit_unreadable(q, qdir_name[d], errno);
+	}
+	memset(&mutex, 0, sizeof(mutex));	/* no lock/: not running, as far as we know */
+	check_lock(q, "tcpto", 0, W_QMAILR, 0644, 1024, &st);
+	check_lock(q, "trigger", 1, W_QMAILS, 0622, -1, &st);
+	check_lock(q, "sendmutex", 0, W_QMAILS, 0600, 0, &mutex);
+	detect_send(q, &mutex);
+	if (q->dfd[D_MESS] < 0)
+		return -1;
+	if ((r = split_count(q, D_MESS, &max)) <= 0) {
+		if (r == 0)
+			emit_path(q, LEVEL_CRIT, EV_MISSING, "mess/0", NULL, NULL);
+		return -1;
+	}
+	q->split = max;
+	if ((unsigned)r != max)
+		bad_split(q, D_MESS, (unsigned)r, max);
+	for (d = D_INFO; d <= D_REMOTE; d++)
+		if (q->dfd[d] >= 0 && (r = split_count(q, d, &max)) >= 0 &&
+		    ((unsigned)r != q->split || max != q->split))
+			bad_split(q, d, (unsigned)r, max);
+	q->bigtodo = q->dfd[D_TODO] >= 0 && fstatat(q->dfd[D_TODO], "0", &st, 0) == 0 &&
+	    S_ISDIR(st.st_mode);
+	emit_layout(q);
+	q->nsdirs = 0;
+	for (d = D_MESS; d <= D_INTD; d++)
+		if (d <= D_REMOTE || q->bigtodo)
+			q->sdirs[q->nsdirs++] = (unsigned char)d;
+	return 0;
+}
+
+/* ---- slices ---- */
+
+static void
+slice_begin(struct qrun *q)
+{
+	clock_gettime(CLOCK_MONOTONIC, &q->deadline);
+	q->deadline.tv_nsec += (long)(queue_slice_ms % 1000) * 1000000;
+	q->deadline.tv_sec += (time_t)(queue_slice_ms / 1000) + q->deadline.tv_nsec / 1000000000;
+	q->deadline.tv_nsec %= 1000000000;
+	q->ops = 0;
+}
+
+static int
+slice_over(struct qrun *q)
+{
+	struct timespec t;
+
+	if (++q->ops % 32)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return !ts_before(&t, &q->deadline);
+}
+
+/* ---- message files ---- */
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (int)x->dir - (int)y->dir;
+}
+
+/* A message file's owner and mode: mess/intd/todo/pid are qmailq's and
+ * world-readable at most; info/local/remote/bounce are qmails' alone. */
+static int
+file_check(struct qrun *q, unsigned d, int sub, const char *name, unsigned long long id,
+    const struct stat *st)
+{
+	int qq = d == D_MESS || d == D_TODO || d == D_INTD || d == D_PID;
+	enum level l = d == D_MESS ? LEVEL_CRIT : LEVEL_WARN;
+	mode_t m = st->st_mode & 07777;
+
+	if (!S_ISREG(st->st_mode)) {
+		cand_extra(cand_new(q, EV_BADMODE, l, d, sub, name, id, st), "mode",
+		    (long long)(st->st_mode & 0177777), 1);
+		return -1;
+	}
+	if (!owner_ok(q, st, qq ? W_QMAILQ : W_QMAILS, 0))
+		cand_extra(cand_new(q, EV_BADOWNER, l, d, sub, name, id, st), "uid",
+		    (long long)st->st_uid, 0);
+	else if (!(m & 0400) || (m & (qq ? 07022 : 07077)))
+		cand_extra(cand_new(q, EV_BADMODE, l, d, sub, name, id, st), "mode",
+		    (long long)m, 1);
+	return 0;
+}
+
+/* Reads info/N: 0 good (sender in q->buf), -1 bad, -2 gone. */
+static int
+read_info(struct qrun *q, int dirfd, const char *name, struct stat *st,
+    struct queue_info *qi)
+{
+	unsigned char last = 1;
+	ssize_t n;
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -2 : -3;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -3;
+	}
+	n = read(fd, q->buf, QUEUE_INFO_HEAD);
+	if (n > 0 && st->st_size > n && pread(fd, &last, 1, st->st_size - 1) != 1)
+		last = 1;
+	else if (n > 0 && st->st_size <= n)
+		last = (unsigned char)q->buf[n - 1];
+	close(fd);
+	r = queue_info_parse(q->buf, n > 0 ? (size_t)n : 0, (unsigned long long)st->st_size,
+	    last, qi);
+	return r;
+}
+
+/* Reads local|remote/N in pieces. 0 read (c filled), -2 gone, -3 not a file. */
+static int
+read_chan(struct qrun *q, int dirfd, const char *name, struct stat *st,
+    struct queue_chan *c, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -2 : -3;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -3;
+	}
+	(void)q;
+	queue_chan_init(c);
+	while (c->off < (unsigned long long)st->st_size && (n = read(fd, buf, size)) > 0)
+		if (queue_chan_feed(c, buf, (size_t)n) < 0)
+			break;
+	close(fd);
+	queue_chan_end(c);
+	return 0;
+}
+
+static int
+bouncing(struct qrun *q, unsigned long long id)
+{
+	char name[48];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%llu", id);
+	return q->dfd[D_BOUNCE] >= 0 && fstatat(q->dfd[D_BOUNCE], name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static void
+emit_message(struct qrun *q, unsigned long long id, const struct stat *info,
+    const struct stat *mess, int havemess, const struct queue_info *qi,
+    const unsigned long long *t, unsigned long long done)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_INFO, FINDING_DETAIL, NULL, EV_MESSAGE);
+	finding_addu(&f, "id", id);
+	finding_addi(&f, "age", (long long)(q->now - info->st_mtime));
+	finding_addi(&f, "bytes", havemess ? (long long)mess->st_size : -1);
+	finding_addn(&f, "sender", qi->sender, qi->senderlen);
+	finding_addu(&f, "local", t[0]);
+	finding_addu(&f, "remote", t[1]);
+	finding_addu(&f, "done", done);
+	finding_addu(&f, "bouncing", (unsigned long long)bouncing(q, id));
+	sweep_emit(q->sw, &f);
+}
+
+static void
+cache_load(struct qrun *q)
+{
+	struct chdr h;
+	struct stat st;
+	char name[16];
+	size_t want;
+	int fd;
+
+	free(q->cin);
+	q->cin = NULL;
+	q->ncin = q->icin = q->ncout = 0;
+	if (q->cachefd < 0)
+		return;
+	snprintf(name, sizeof(name), "%u", q->sub);
+	if ((fd = openat(q->cachefd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(h) ||
+	    (unsigned long)st.st_size > CACHE_MAX || read(fd, &h, sizeof(h)) != sizeof(h) ||
+	    memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.split != q->split || h.sub != q->sub ||
+	    h.n != (st.st_size - sizeof(h)) / sizeof(struct crec)) {
+		close(fd);
+		return;
+	}
+	want = (size_t)h.n * sizeof(struct crec);
+	if (want && (q->cin = malloc(want)) && read(fd, q->cin, want) == (ssize_t)want)
+		q->ncin = (size_t)h.n;
+	close(fd);
+}
+
+static void
+cache_save(struct qrun *q)
+{
+	struct chdr h;
+	char name[16], tmp[24];
+	size_t len = q->ncout * sizeof(struct crec);
+	int fd, ok;
+
+	if (q->cachefd < 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CACHE_MAGIC, 8);
+	h.split = q->split;
+	h.sub = q->sub;
+	h.n = q->ncout;
+	snprintf(name, sizeof(name), "%u", q->sub);
+	snprintf(tmp, sizeof(tmp), "%u.tmp", q->sub);
+	if ((fd = openat(q->cachefd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0)
+		return;
+	ok = write(fd, &h, sizeof(h)) == sizeof(h) &&
+	    (!len || write(fd, q->cout, len) == (ssize_t)len);
+	close(fd);
+	if (!ok || renameat(q->cachefd, tmp, q->cachefd, name) < 0)
+		unlinkat(q->cachefd, tmp, 0);
+}
+
+static const struct crec *
+cache_find(struct qrun *q, unsigned long long id, unsigned d, const struct stat *st)
+{
+	const struct crec *r;
+
+	while (q->icin < q->ncin && (q->cin[q->icin].id < id ||
+	    (q->cin[q->icin].id == id && q->cin[q->icin].dir < d)))
+		q->icin++;
+	if (q->icin == q->ncin)
+		return NULL;
+	r = &q->cin[q->icin];
+	if (r->id != id || r->dir != d || r->ino != (uint64_t)st->st_ino ||
+	    r->size != (uint64_t)st->st_size || r->csec != (int64_t)st->st_ctim.tv_sec ||
+	    r->cnsec != (uint32_t)st->st_ctim.tv_nsec)
+		return NULL;
+	return r;
+}
+
+static void
+cache_add(struct qrun *q, unsigned long long id, unsigned d, const struct stat *st,
+    unsigned long long t, unsigned long long done)
+{
+	struct crec *r;
+
+	if (q->cachefd < 0 || st->st_ctim.tv_sec > q->start.tv_sec - CACHE_SETTLE ||
+	    t > UINT32_MAX || done > UINT32_MAX)
+		return;
+	if (q->ncout == q->acout) {
+		size_t n = q->acout ? q->acout * 2 : 4096;
+
+		if (!(r = realloc(q->cout, n * sizeof(*r))))
+			return;
+		q->cout = r;
+		q->acout = n;
+	}
+	r = &q->cout[q->ncout++];
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->dir = (uint8_t)d;
+	r->ino = (uint64_t)st->st_ino;
+	r->size = (uint64_t)st->st_size;
+	r->csec = (int64_t)st->st_ctim.tv_sec;
+	r->cnsec = (uint32_t)st->st_ctim.tv_nsec;
+	r->t = (uint32_t)t;
+	r->d = (uint32_t)done;
+}
+
+/* An info/local/remote file known to the cache and unchanged: 0 and c or
+ * the verdict filled from it; -1 to read it. */
+static int
+cached(struct qrun *q, int dirfd, const char *name, unsigned long long id, unsigned d,
+    struct stat *st, struct queue_chan *c)
+{
+	const struct crec *r;
+
+	if (!q->ncin || (d == D_INFO && q->sw->verbose) ||
+	    fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode) ||
+	    !(r = cache_find(q, id, d, st)))
+		return -1;
+	queue_chan_init(c);
+	c->t = r->t;
+	c->d = r->d;
+	return 0;
+}
+
+/* What the files of one message id in one split subdirectory showed. */
+struct msg {
+	unsigned long long id, t[2], done;
+	int sub, badinfo;
+	int have[ND];
+	struct stat st[ND];
+	struct queue_info qi;
+	char name[24];
+};
+
+/* mess, todo, intd: stat only */
+static void
+msg_stat(struct qrun *q, struct msg *m, unsigned d)
+{
+	if (fstatat(dirfd(q->subdir[d]), m->name, &m->st[d], AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (d == D_MESS) {
+		q->st.bytes += (unsigned long long)m->st[d].st_size;
+		if (!q->st.oldest || m->st[d].st_mtime < q->st.oldest)
+			q->st.oldest = m->st[d].st_mtime;
+	}
+	m->have[d] = file_check(q, d, m->sub, m->name, m->id, &m->st[d]) == 0;
+}
+
+/* info, local, remote: from the cache or read */
+static void
+msg_read(struct qrun *q, struct msg *m, unsigned d)
+{
+	int fd = dirfd(q->subdir[d]), r;
+	struct queue_chan c;
+	struct cand *k;
+
+	if ((r = cached(q, fd, m->name, m->id, d, &m->st[d], &c)) == 0)
+		;
+	else if (d == D_INFO)
+		r = read_info(q, fd, m->name, &m->st[d], &m->qi);
+	else
+		r = read_chan(q, fd, m->name, &m->st[d], &c, q->buf + QUEUE_INFO_HEAD,
+		    sizeof(q->buf) - QUEUE_INFO_HEAD);
+	if (r == -2)	/* gone */
+		return;
+	if (r == -3) {	/* not a regular file, or not readable */
+		if (fstatat(fd, m->name, &m->st[d], AT_SYMLINK_NOFOLLOW) == 0)
+			file_check(q, d, m->sub, m->name, m->id, &m->st[d]);
+		return;
+	}
+	m->have[d] = 1;
+	file_check(q, d, m->sub, m->name, m->id, &m->st[d]);
+	if (d == D_INFO) {
+		q->st.info++;
+		if (!(m->badinfo = r < 0))
+			cache_add(q, m->id, d, &m->st[d], 0, 0);
+		return;
+	}
+	if (d == D_LOCAL)
+		q->st.local++;
+	else
+		q->st.remote++;
+	m->t[d - D_LOCAL] = c.t;
+	m->done += c.d;
+	if (!c.error) {
+		cache_add(q, m->id, d, &m->st[d], c.t, c.d);
+		return;
+	}
+	k = cand_new(q, EV_BADCHAN, LEVEL_WARN, d, m->sub, m->name, m->id, &m->st[d]);
+	k->absent = 1u << D_TODO;
+	cand_extra(k, "offset", (long long)c.badoff, 0);
+}
+
+/* The candidate findings about a message, from what its files showed. */
+static void
+msg_verdicts(struct qrun *q, struct msg *m)
+{
+	struct cand *k;
+	unsigned d;
+
+	if (m->have[D_MESS] && m->st[D_MESS].st_ino != m->id)
+		cand_extra(cand_new(q, EV_INODE, LEVEL_CRIT, D_MESS, m->sub, m->name, m->id,
+		    &m->st[D_MESS]), "inode", (long long)m->st[D_MESS].st_ino, 0);
+	if (m->have[D_TODO] && !m->have[D_MESS]) {
+		k = cand_new(q, EV_ORPHTODO, LEVEL_WARN, D_TODO, m->sub, m->name, m->id,
+		    &m->st[D_TODO]);
+		k->absent = 1u << D_MESS;
+	}
+	if (!m->have[D_INFO] && !m->have[D_LOCAL] && !m->have[D_REMOTE] && !m->have[D_INTD] &&
+	    !m->have[D_MESS])
+		return;
+	/* everything below is legitimate while todo/N exists: with a split
+	 * todo/ we know; a flat one is looked at only when confirming */
+	if (q->bigtodo && m->have[D_TODO])
+		return;
+	if (!m->have[D_MESS]) {
+		static const char *const ev[] = { EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE };
+
+		for (d = D_INFO; d <= D_REMOTE; d++)
+			if (m->have[d] && (d == D_INFO || !m->have[D_INFO])) {
+				k = cand_new(q, ev[d - D_INFO], LEVEL_WARN, d, m->sub, m->name,
+				    m->id, &m->st[d]);
+				k->absent = 1u << D_MESS | 1u << D_TODO | (d == D_INFO ? 0 : 1u << D_INFO);
+			}
+		if (m->have[D_INTD]) {
+			k = cand_new(q, EV_ORPHINTD, LEVEL_WARN, D_INTD, m->sub, m->name, m->id,
+			    &m->st[D_INTD]);
+			k->absent = 1u << D_MESS | 1u << D_TODO;
+		}
+	} else if (!m->have[D_INFO]) {
+		for (d = D_LOCAL; d <= D_REMOTE; d++)
+			if (m->have[d]) {
+				k = cand_new(q, d == D_LOCAL ? EV_ORPHLOCAL : EV_ORPHREMOTE,
+				    LEVEL_WARN, d, m->sub, m->name, m->id, &m->st[d]);
+				k->absent = 1u << D_INFO | 1u << D_TODO;
+			}
+		if (!q->running && q->now - m->st[D_MESS].st_atime > OSSIFIED) {
+			k = cand_new(q, EV_STALEMESS, LEVEL_WARN, D_MESS, m->sub, m->name, m->id,
+			    &m->st[D_MESS]);
+			k->absent = 1u << D_INFO | 1u << D_TODO;
+			cand_extra(k, "idle", (long long)(q->now - m->st[D_MESS].st_atime), 0);
+		}
+	}
+	if (m->have[D_INFO] && m->badinfo) {
+		k = cand_new(q, EV_BADINFO, LEVEL_WARN, D_INFO, m->sub, m->name, m->id,
+		    &m->st[D_INFO]);
+		k->absent = 1u << D_TODO;
+	} else if (m->have[D_INFO] &&
+	    q->now - m->st[D_INFO].st_mtime > (time_t)(q->lifetime + GRACE)) {
+		k = cand_new(q, EV_EXPIRED, LEVEL_WARN, D_INFO, m->sub, m->name, m->id,
+		    &m->st[D_INFO]);
+		k->absent = 1u << D_TODO;
+		cand_extra(k, "age", (long long)(q->now - m->st[D_INFO].st_mtime), 0);
+	}
+}
+
+
+/* One message id of the current split subdirectory: ents[i..j). */
+static void
+group(struct qrun *q, size_t i, size_t j)
+{
+	struct msg m;
+	unsigned d;
+
+	memset(&m, 0, sizeof(m));
+	m.id = q->ents[i].id;
+	m.sub = (int)q->sub;
+	m.qi.sender = "";
+	snprintf(m.name, sizeof(m.name), "%llu", m.id);
+	for (; i < j; i++) {
+		d = q->ents[i].dir;
+		if (d == D_MESS || d == D_TODO || d == D_INTD)
+			msg_stat(q, &m, d);
+		else
+			msg_read(q, &m, d);
+	}
+	if (m.have[D_INFO]) {
+		q->st.rcpt += m.t[0] + m.t[1];
+		q->st.done += m.done;
+		if (!q->st.oldest || m.st[D_INFO].st_mtime < q->st.oldest)
+			q->st.oldest = m.st[D_INFO].st_mtime;
+		if (q->sw->verbose)
+			emit_message(q, m.id, &m.st[D_INFO], &m.st[D_MESS], m.have[D_MESS], &m.qi,
+			    m.t, m.done);
+	}
+	msg_verdicts(q, &m);
+}
+
+/* An entry that is not a message id, or one in the wrong subdirectory. */
+static int
+odd_entry(struct qrun *q, unsigned d, int sub, const char *name, unsigned long long *id)
+{
+	struct stat st;
+	int at = sub >= 0 ? dirfd(q->subdir[d]) : q->dfd[d];
+
+	if (queue_parse_id(name, id) == 0 && (sub < 0 || *id % q->split == (unsigned)sub))
+		return 0;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 1;
+	if (queue_parse_id(name, id) < 0)
+		cand_new(q, EV_BADNAME, LEVEL_WARN, d, sub, name, 0, &st);
+	else
+		cand_extra(cand_new(q, EV_WRONGSPLIT, LEVEL_CRIT, d, sub, name, *id, &st),
+		    "expect", (long long)(*id % q->split), 0);
+	return 1;
+}
+
+/* ---- the phases ---- */
+
+static void
+sub_close(struct qrun *q)
+{
+	unsigned d;
+
+	for (d = 0; d < ND; d++)
+		if (q->subdir[d]) {
+			closedir(q->subdir[d]);
+			q->subdir[d] = NULL;
+		}
+}
+
+static void
+p_subopen(struct qrun *q)
+{
+	unsigned d = q->sdirs[q->sdir];
+	char path[32];
+	struct stat st;
+	int fd;
+
+	q->phase = P_SUBREAD;
+	if (q->sdir == 0)
+		cache_load(q);
+	if (q->dfd[d] < 0)
+		return;
+	snprintf(path, sizeof(path), "%u", q->sub);
+	if ((fd = open_dir(q->dfd[d], path)) < 0 || !(q->subdir[d] = fdopendir(fd))) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		snprintf(path, sizeof(path), "%s/%u", qdir_name[d], q->sub);
+		if (e == ENOENT)	/* reported as bad-split or missing-dir */
+			emit_path(q, LEVEL_CRIT, EV_MISSING, path, NULL, NULL);
+		else if (e == ELOOP || e == ENOTDIR)
+			emit_path(q, LEVEL_CRIT, EV_BADMODE, path, "type",
+			    e == ELOOP ? "symlink" : "file");
+		else
+			emit_unreadable(q, path, e);
+		return;
+	}
+	if (fstat(fd, &st) == 0) {
+		snprintf(path, sizeof(path), "%s/%u", qdir_name[d], q->sub);
+		check_dir(q, path, d, &st);
+	}
+}
+
+static void
+next_sdir(struct qrun *q)
+{
+	if (++q->sdir < q->nsdirs) {
+		q->phase = P_SUBOPEN;
+		return;
+	}
+	if (q->nents)
+		qsort(q->ents, q->nents, sizeof(*q->ents), ent_cmp);
+	q->gpos = 0;
+	q->phase = P_GROUP;
+}
+
+static int
+ent_add(struct qrun *q, unsigned long long id, unsigned d)
+{
+	if (q->nents == q->aents) {
+		size_t n = q->aents ? q->aents * 2 : 4096;
+		struct ent *e = realloc(q->ents, n * sizeof(*e));
+
+		if (!e)
+			return -1;
+		q->ents = e;
+		q->aents = n;
+	}
+	q->ents[q->nents].id = id;
+	q->ents[q->nents++].dir = (unsigned char)d;
+	return 0;
+}
+
+static void
+p_subread(struct qrun *q)
+{
+	unsigned d = q->sdirs[q->sdir];
+	unsigned long long id;
+	struct dirent *e;
+	int n;
+
+	if (!q->subdir[d]) {
+		next_sdir(q);
+		return;
+	}
+	for (n = 0; n < 64; n++) {
+		if (!(e = readdir(q->subdir[d]))) {
+			next_sdir(q);
+			return;
+		}
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (d == D_MESS)
+			q->st.messages++;
+		else if (d == D_TODO)
+			q->st.todo++;
+		if (odd_entry(q, d, (int)q->sub, e->d_name, &id))
+			continue;
+		if (ent_add(q, id, d) < 0) {
+			q->failed = 1;
+			next_sdir(q);
+			return;
+		}
+	}
+}
+
+static void
+p_group(struct qrun *q)
+{
+	size_t j = q->gpos;
+
+	if (q->gpos >= q->nents) {
+		cache_save(q);
+		q->nents = 0;
+		q->cpos = 0;
+		q->phase = P_CONFIRM;
+		q->after = P_SUBOPEN;
+		return;
+	}
+	while (j < q->nents && q->ents[j].id == q->ents[q->gpos].id)
+		j++;
+	group(q, q->gpos, j);
+	q->gpos = j;
+}
+
+static const unsigned char flat_dirs[] = { D_TODO, D_INTD, D_BOUNCE, D_PID };
+
+static void
+p_confirm(struct qrun *q)
+{
+	if (q->cpos < q->ncand) {
+		if (confirm(q, &q->cand[q->cpos]))
+			emit_cand(q, &q->cand[q->cpos]);
+		q->cpos++;
+		return;
+	}
+	q->ncand = 0;
+	q->phase = q->after;
+	if (q->phase == P_SUBOPEN) {
+		sub_close(q);
+		q->sdir = 0;
+		if (++q->sub >= q->split) {
+			q->phase = P_FLATOPEN;
+			q->flatidx = 0;
+		}
+	}
+}
+
+static void
+p_flatopen(struct qrun *q)
+{
+	unsigned d;
+	int fd;
+
+	for (; q->flatidx < sizeof(flat_dirs); q->flatidx++) {
+		d = flat_dirs[q->flatidx];
+		if (q->dfd[d] < 0 || (q->bigtodo && (d == D_TODO || d == D_INTD)))
+			continue;
+		if ((fd = open_dir(q->dfd[d], ".")) < 0 || !(q->flat = fdopendir(fd))) {
+			if (fd >= 0)
+				close(fd);
+			emit_unreadable(q, qdir_name[d], errno);
+			continue;
+		}
+		q->phase = P_FLAT;
+		return;
+	}
+	q->phase = P_END;
+}
+
+static void
+flat_entry(struct qrun *q, unsigned d, const char *name)
+{
+	unsigned long long id = 0;
+	char path[64];
+	struct stat st, other;
+	struct cand *k;
+	unsigned needs = 0;
+
+	if (d != D_PID && odd_entry(q, d, -1, name, &id))
+		return;
+	if (fstatat(q->dfd[d], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (file_check(q, d, -1, name, id, &st) < 0)
+		return;
+	if (d == D_PID) {
+		if (q->now - st.st_atime > OSSIFIED)
+			cand_extra(cand_new(q, EV_STALEPID, LEVEL_WARN, d, -1, name, 0, &st),
+			    "idle", (long long)(q->now - st.st_atime), 0);
+		return;
+	}
+	if (d == D_BOUNCE)
+		q->st.bounce++;
+	/* todo without mess; intd without mess, bounce without info (and, for
+	 * these two, no todo: confirm() looks) */
+	snprintf(path, sizeof(path), "%s/%llu/%llu", d == D_BOUNCE ? "info" : "mess",
+	    id % q->split, id);
+	if (fstatat(q->qfd, path, &other, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		needs = d == D_TODO ? 1u << D_MESS :
+		    (d == D_BOUNCE ? 1u << D_INFO : 1u << D_MESS) | 1u << D_TODO;
+	if (!needs)
+		return;
+	k = cand_new(q, d == D_TODO ? EV_ORPHTODO : d == D_INTD ? EV_ORPHINTD : EV_ORPHBOUNCE,
+	    LEVEL_WARN, d, -1, name, id, &st);
+	k->absent = needs;
+}
+
+static void
+p_flat(struct qrun *q)
+{
+	unsigned d = flat_dirs[q->flatidx];
+	struct dirent *e;
+	int n;
+
+	for (n = 0; n < 32; n++) {
+		if (!(e = readdir(q->flat))) {
+			closedir(q->flat);
+			q->flat = NULL;
+			q->flatidx++;
+			q->cpos = 0;
+			q->phase = P_CONFIRM;
+			q->after = P_FLATOPEN;
+			return;
+		}
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (d == D_TODO)
+			q->st.todo++;
+		flat_entry(q, d, e->d_name);
+	}
+}
+
+static void
+emit_stats(struct qrun *q)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_STATS);
+	finding_addu(&f, "messages", q->st.messages);
+	finding_addu(&f, "todo", q->st.todo);
+	finding_addu(&f, "preprocessed", q->st.info);
+	finding_addu(&f, "local", q->st.local);
+	finding_addu(&f, "remote", q->st.remote);
+	finding_addu(&f, "bounce", q->st.bounce);
+	finding_addu(&f, "recipients", q->st.rcpt);
+	finding_addu(&f, "done", q->st.done);
+	finding_addi(&f, "oldest", q->st.oldest ? (long long)(q->now - q->st.oldest) : 0);
+	finding_addu(&f, "bytes", q->st.bytes);
+	sweep_emit(q->sw, &f);
+}
+
+static void
+qrun_free(struct qrun *q)
+{
+	unsigned d;
+
+	sub_close(q);
+	if (q->flat)
+		closedir(q->flat);
+	for (d = 0; d < ND; d++)
+		if (q->dfd[d] >= 0)
+			close(q->dfd[d]);
+	if (q->qfd >= 0)
+		close(q->qfd);
+	if (q->ev)
+		event_free(q->ev);
+	if (q->cachefd >= 0)
+		close(q->cachefd);
+	free(q->ents);
+	free(q->cand);
+	free(q->cin);
+	free(q->cout);
+	free(q);
+}
+
+static void
+finish(struct qrun *q)
+{
+	struct sweep *sw = q->sw;
+	int failed = q->failed;
+
+	sw->data = NULL;
+	qrun_free(q);
+	sweep_done(sw, failed ? CHECK_FAILED : CHECK_OK);
+}
+
+static void
+on_step(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval zero = { 0, 0 };
+	struct qrun *q = arg;
+
+	(void)fd;
+	(void)what;
+	slice_begin(q);
+	do {
+		switch (q->phase) {
+		case P_SUBOPEN: p_subopen(q); break;
+		case P_SUBREAD: p_subread(q); break;
+		case P_GROUP: p_group(q); break;
+		case P_CONFIRM: p_confirm(q); break;
+		case P_FLATOPEN: p_flatopen(q); break;
+		case P_FLAT: p_flat(q); break;
+		case P_END:
+			emit_stats(q);
+			finish(q);
+			return;
+		}
+	} while (!slice_over(q));
+	evtimer_add(q->ev, &zero);	/* a timer, not event_active: I/O runs first */
+}
+
+static unsigned long
+read_lifetime(const struct conf *c)
+{
+	unsigned long v;
+	char buf[32];
+
+	if (control_read_line(c, "queuelifetime", buf, sizeof(buf)) == 1 &&
+	    conf_parse_ulong("queuelifetime", buf, 0, 100000000, &v, &(struct conf_err){ 0 }) == 0)
+		return v;
+	return LIFETIME;
+}
+
+static void
+queue_start(struct sweep *sw)
+{
+	static const struct timeval zero = { 0, 0 };
+	char path[PATH_MAX + 8], cpath[PATH_MAX + 16];
+	struct stat st;
+	struct qrun *q;
+	unsigned d;
+
+	if (!(q = calloc(1, sizeof(*q))) || !(q->cand = calloc(MAXCAND, sizeof(*q->cand)))) {
+		free(q);
+		sweep_done(sw, CHECK_FAILED);
+		return;
+	}
+	q->sw = sw;
+	q->qfd = -1;
+	q->cachefd = -1;
+	for (d = 0; d < ND; d++)
+		q->dfd[d] = -1;
+	sw->data = q;
+	q->now = time(NULL);
+	clock_gettime(CLOCK_REALTIME, &q->start);
+	q->lifetime = read_lifetime(sw->conf);
+	lookup_ids(q);
+	snprintf(path, sizeof(path), "%s/queue", sw->conf->qmailhome);
+	/* queue/ itself may be a symlink (a queue on another disk): followed */
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (errno == ENOENT || !S_ISDIR(st.st_mode))
+			emit_path(q, LEVEL_CRIT, EV_MISSING, "", NULL, NULL);
+		else
+			emit_unreadable(q, "", errno);
+		finish(q);
+		return;
+	}
+	if (!owner_ok(q, &st, W_QMAILQ, 1) || (st.st_mode & 07777) != 0750) {
+		struct finding f;
+
+		finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL,
+		    owner_ok(q, &st, W_QMAILQ, 1) ? EV_BADMODE : EV_BADOWNER);
+		finding_add(&f, "path", "queue");
+		finding_subject(&f);
+		finding_addf(&f, "mode", "%04o", (unsigned)(st.st_mode & 07777));
+		finding_addu(&f, "uid", st.st_uid);
+		sweep_emit(sw, &f);
+	}
+	if ((q->qfd = open_dir(AT_FDCWD, path)) < 0 && (q->qfd = open(path, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) < 0) {
+		emit_unreadable(q, "", errno);
+		finish(q);
+		return;
+	}
+	snprintf(cpath, sizeof(cpath), "%s/queue-cache", sw->conf->state);
+	if (mkdir(cpath, 0700) == 0 || errno == EEXIST)
+		q->cachefd = open(cpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (layout(q) < 0 || !(q->ev = evtimer_new(sw->base, on_step, q))) {
+		finish(q);
+		return;
+	}
+	q->phase = P_SUBOPEN;
+	evtimer_add(q->ev, &zero);
+}
+
+static void
+queue_cancel(struct sweep *sw)
+{
+	if (sw->data)
+		qrun_free(sw->data);
+	sw->data = NULL;
+}
+
+const struct check check_queue = {
+	.name = "queue",
+	.interval = 0,
+	.timeout = 900,
+	.vars = queue_vars,
+	.events = queue_events,
+	.configure = queue_configure,
+	.start = queue_start,
+	.cancel = queue_cancel,
+};
