@@ -2,6 +2,9 @@
  * the per-check timers and the one-shot mode. Everything else is in lib/. */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,10 +242,16 @@ on_sweep_done(struct runner *r, void *arg)
 	(void)r;
 	(void)arg;
 	write_promfile();
-	if (d.oneshot)
+	if (d.oneshot) {
 		event_base_loopbreak(d.base);
-	else
-		kick();
+		return;
+	}
+#ifdef __GLIBC__
+	/* a sweep's buffers (the CA store, directory listings) are freed by now:
+	 * give the pages back rather than sit on them until the next sweep */
+	malloc_trim(0);
+#endif
+	kick();
 }
 
 static void
