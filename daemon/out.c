@@ -37,6 +37,20 @@ write_all(const char *p, size_t n)
 	return 0;
 }
 
+/* Queues the line that says how many lines were dropped. */
+static void
+queue_dropped_note(void)
+{
+	struct logline l;
+	char num[32];
+	int len = snprintf(num, sizeof(num), "%lu", dropped);
+
+	dropped = 0;
+	logline_start(&l, LEVEL_WARN, "maintd", "log-dropped");
+	logline_field(&l, "lines", num, (size_t)len);
+	evbuffer_add(queue, l.buf, logline_end(&l));
+}
+
 /* Writes queued lines until the pipe is full. 1 empty, 0 more left, -1 error. */
 static int
 drain(void)
@@ -58,14 +72,7 @@ drain(void)
 		evbuffer_drain(queue, (size_t)r);	/* a pipe write <= PIPE_BUF is whole */
 	}
 	if (dropped) {
-		struct logline l;
-		char num[32];
-		int len = snprintf(num, sizeof(num), "%lu", dropped);
-
-		dropped = 0;
-		logline_start(&l, LEVEL_WARN, "maintd", "log-dropped");
-		logline_field(&l, "lines", num, (size_t)len);
-		evbuffer_add(queue, l.buf, logline_end(&l));
+		queue_dropped_note();
 		return drain();
 	}
 	return 1;
@@ -152,16 +159,8 @@ out_release(void)
 	held = 0;
 	if (!queue)
 		return;
-	if (dropped) {
-		struct logline l;
-		char num[32];
-		int len = snprintf(num, sizeof(num), "%lu", dropped);
-
-		dropped = 0;
-		logline_start(&l, LEVEL_WARN, "maintd", "log-dropped");
-		logline_field(&l, "lines", num, (size_t)len);
-		evbuffer_add(queue, l.buf, logline_end(&l));
-	}
+	if (dropped)
+		queue_dropped_note();
 	if ((n = evbuffer_get_length(queue)))
 		write_all((const char *)evbuffer_pullup(queue, -1), n);
 	evbuffer_drain(queue, n);

@@ -20,9 +20,8 @@ is_keychar(unsigned char c)
 	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 (overlong, surrogate, > U+10FFFF, cut). */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
+size_t
+logline_utf8_len(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
 	size_t len, i;
@@ -61,7 +60,7 @@ needs_escape(const unsigned char *p, size_t n, size_t *seq)
 		*seq = 1;
 		return 1;
 	}
-	*seq = utf8_len(p, n);
+	*seq = logline_utf8_len(p, n);
 	if (*seq == 0) {
 		*seq = 1;
 		return 1;

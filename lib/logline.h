@@ -27,6 +27,10 @@ size_t logline_end(struct logline *);
 
 /* The whole line for a finding. */
 size_t logline_finding(struct logline *, const struct finding *);
+/* Length of the valid UTF-8 sequence at p (n > 0 bytes), or 0: overlong,
+ * surrogate, above U+10FFFF, or cut short. */
+size_t logline_utf8_len(const unsigned char *p, size_t n);
+
 /* The subject fields of a finding, formatted, NUL-terminated; returns length. */
 size_t logline_subject(char *out, size_t size, const struct finding *);
 

@@ -475,36 +475,6 @@ puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned long cp;
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 size_t
 metrics_escape_label(char *out, size_t size, const void *val, size_t len)
 {
@@ -515,7 +485,7 @@ metrics_escape_label(char *out, size_t size, const void *val, size_t len)
 	if (size == 0)
 		return 0;
 	while (i < len) {
-		seq = utf8_len(v + i, len - i);
+		seq = logline_utf8_len(v + i, len - i);
 		if (seq == 0 || v[i] < 0x20 || v[i] == 0x7f) {
 			if (v[i] == '\n')
 				tl = (size_t)snprintf(tmp, sizeof(tmp), "\\n");
