@@ -191,10 +191,12 @@ def main():
     for spec in a.servers:
         o = Opts(spec, a.cert)
         if o.mode == "closed":
+            # bound, never listening: connections are refused, and no other
+            # test running in parallel can take the port meanwhile
             c = socket.socket()
             c.bind(("127.0.0.1", 0))
             port = c.getsockname()[1]
-            c.close()
+            keep.append(c)
         elif o.mode == "full":
             port, k = full_server()
             keep.append(k)
