@@ -644,6 +644,24 @@ file_check(struct qrun *q, unsigned d, int sub, const char *name, unsigned long 
 	return 0;
 }
 
+/* Opens an info/local/remote file for reading without touching its atime where
+ * allowed. fd, or -2 gone, -3 not a regular file or not openable. */
+static int
+open_regular(int dirfd, const char *name, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs the file's owner or CAP_FOWNER */
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -2 : -3;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -3;
+	}
+	return fd;
+}
+
 /* Reads info/N: 0 good (sender in q->buf), -1 bad, -2 gone. */
 static int
 read_info(struct qrun *q, int dirfd, const char *name, struct stat *st,
@@ -653,15 +671,8 @@ read_info(struct qrun *q, int dirfd, const char *name, struct stat *st,
 	ssize_t n;
 	int fd, r;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -2 : -3;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return -3;
-	}
+	if ((fd = open_regular(dirfd, name, st)) < 0)
+		return fd;
 	n = read(fd, q->buf, QUEUE_INFO_HEAD);
 	if (n > 0 && st->st_size > n && pread(fd, &last, 1, st->st_size - 1) != 1)
 		last = 1;
@@ -681,16 +692,9 @@ read_chan(struct qrun *q, int dirfd, const char *name, struct stat *st,
 	ssize_t n;
 	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -2 : -3;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return -3;
-	}
 	(void)q;
+	if ((fd = open_regular(dirfd, name, st)) < 0)
+		return fd;
 	queue_chan_init(c);
 	while (c->off < (unsigned long long)st->st_size && (n = read(fd, buf, size)) > 0)
 		if (queue_chan_feed(c, buf, (size_t)n) < 0)

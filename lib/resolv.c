@@ -77,17 +77,25 @@ resolv_arm(struct resolv *r)
 }
 
 /* Runs c-ares on fd (or on its timeouts) and then a deferred free. */
+/* Leaves a section entered with depth++: a resolv_free() asked for inside a
+ * callback happens now, else the timer follows c-ares' next timeout. */
+static void
+resolv_settle(struct resolv *r)
+{
+	r->depth--;
+	if (r->dead && !r->depth)
+		resolv_destroy(r);
+	else
+		resolv_arm(r);
+}
+
 static void
 resolv_process(struct resolv *r, ares_socket_t rfd, ares_socket_t wfd)
 {
 	r->depth++;
 	ares_process_fd(r->ch, rfd, wfd);
 	resolv_pump(r);
-	r->depth--;
-	if (r->dead && !r->depth)
-		resolv_destroy(r);
-	else
-		resolv_arm(r);
+	resolv_settle(r);
 }
 
 static void
@@ -333,11 +341,7 @@ resolv_query(struct resolv *r, const char *name, int type, resolv_cb *cb, void *
 	r->qtail = &q->next;
 	r->depth++;
 	resolv_pump(r);
-	r->depth--;
-	if (r->dead && !r->depth)
-		resolv_destroy(r);
-	else
-		resolv_arm(r);
+	resolv_settle(r);
 	return 0;
 }
 
