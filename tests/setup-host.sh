@@ -15,10 +15,14 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# services in these packages must not start on their own: tests start their own
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod 755 /usr/sbin/policy-rc.d
+	ours=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		ours=1
+	fi
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	rm -f /usr/sbin/policy-rc.d
+	[ -z "$ours" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 group() { getent group "$1" >/dev/null || groupadd -g "$2" "$1"; }
