@@ -91,6 +91,26 @@ fatal(const char *event, const char *k1, const char *v1, const char *k2, const c
 	exit(fatal_status());
 }
 
+/* libevent's own complaints (a pipe it could not make, say) go to the log
+ * in its grammar, not raw to stderr, which run sends to the same log. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		say(LEVEL_WARN, "libevent", "severity", severity == EVENT_LOG_WARN ? "warn" : "err",
+		    "msg", msg, NULL, NULL);
+}
+
+/* libevent gives up (an internal error): a log line and exit 111, not its exit(1) */
+static void __attribute__((noreturn))
+libevent_fatal(int err)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", err);
+	fatal("libevent", "error", buf, NULL, NULL);
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -334,8 +354,11 @@ main(int argc, char **argv)
 	d.conf.verbose = verbose;
 	load_promfile();
 	lock_state();
-	if (!(d.base = event_base_new()) ||
-	    !(d.kick = event_new(d.base, -1, 0, on_kick, NULL)) ||
+	event_set_log_callback(libevent_log);
+	event_set_fatal_callback(libevent_fatal);
+	if (!(d.base = event_base_new()))
+		fatal("no-event-loop", "reason", strerror(errno), NULL, NULL);
+	if (!(d.kick = event_new(d.base, -1, 0, on_kick, NULL)) ||
 	    runner_init(&d.runner, d.base, &d.conf) < 0)
 		fatal("no-memory", NULL, NULL, NULL, NULL);
 	for (i = 0; i < d.conf.nchecks; i++)

@@ -19,6 +19,7 @@ sweep() {
 	_n=$1
 	shift
 	rc=0
+	sleep 0.02	# a change in the clock tick of the start waits for the next run
 	QMAILHOME=$H MAINTD_STATE=$T/state-$_n "$MAINTD" -1 -C queue "$@" > "$T/$_n.out" 2>&1 || rc=$?
 	check_grammar "$T/$_n.out"
 	sed -nE 's/^(warn|crit) queue: ([a-z-]+) ((id|path)=[^ ]+).*/\1 \2 \3/p' "$T/$_n.out" |
@@ -165,12 +166,16 @@ install -d -o qmails -g qmail -m 0700 "$Q/info/23"
 mv "$Q/bounce" "$Q/bounce.real"; ln -s bounce.real "$Q/bounce"
 chown qmailr "$Q/mess/4"
 ln -s ../local/6 "$Q/remote/6.x"; rm -r "$Q/local/6"; mkdir "$Q/local/6"	# empty again
+mkdir "$Q/suppl1" "$Q/dkim"; : > "$Q/stray"		# unknown entries; dkim/ is s/qmail's
 sweep layout
 expect layout "crit bad-mode path=queue/info" "crit bad-lock path=queue/lock/trigger" \
     "crit bad-lock path=queue/lock/tcpto" "crit missing-dir path=queue/pid" \
     "crit bad-split path=queue/info" "crit bad-mode path=queue/bounce" \
     "crit bad-owner path=queue/mess/4" "crit bad-owner path=queue/local/6" \
-    "crit bad-mode path=queue/local/6"
+    "crit bad-mode path=queue/local/6" "warn unknown-entry path=queue/suppl1" \
+    "warn unknown-entry path=queue/stray" "warn unknown-entry path=queue/bounce.real"
+grep -q '^warn queue: unknown-entry path=queue/suppl1 type=dir$' "$T/layout.out" || fail "unknown-entry type"
+[ -d "$Q/suppl1" ] && [ -f "$Q/stray" ] || fail "unknown entries touched"
 
 # ---- unreadable directories: qmail-maintd as qmails cannot read pid/ and intd/ ----
 fresh unreadable queue-small-processed
@@ -182,3 +187,27 @@ check_grammar "$T/qmails.out"
 sed -nE 's/^(warn|crit) queue: ([a-z-]+) ((id|path)=[^ ]+).*/\1 \2 \3/p' "$T/qmails.out" | sort -u > "$T/qmails.got"
 expect qmails "crit unreadable path=queue/intd" "crit unreadable path=queue/pid"
 grep -q '^info queue: stats messages=46 ' "$T/qmails.out" || fail "stats as qmails"
+
+# ---- files that cannot be opened: every file-descriptor limit from "nothing
+# opens" to "everything opens" gives a clean exit and, where the info/,
+# local/ or remote/ files are what fails, "unreadable" for them; never an
+# orphan finding for a message whose files could not be read ----
+fresh fds queue-small-processed
+seen=0 n=6
+while [ $n -le 48 ]; do
+	rc=0
+	QMAILHOME=$H MAINTD_STATE=$T/state-fds sh -c "ulimit -n $n; exec \"\$0\" -1 -C queue" \
+	    "$MAINTD" > "$T/fds-$n.out" 2>&1 || rc=$?
+	case $rc in 0|1|2|3|111) ;; *) cat "$T/fds-$n.out" >&2; fail "ulimit -n $n: exit status $rc" ;; esac
+	check_grammar "$T/fds-$n.out"
+	grep -E "^(warn|crit) queue: (orphan-|unknown-user)" "$T/fds-$n.out" && fail "ulimit -n $n: a false finding"
+	if grep -Eq '^crit queue: unreadable path=queue/(info|local|remote)/[0-9]+/[0-9]+ error=' \
+	    "$T/fds-$n.out"; then
+		seen=$((seen + 1))
+		[ "$rc" = 2 ] || fail "ulimit -n $n: unreadable files, exit $rc (expected 2)"
+	fi
+	n=$((n + 1))
+done
+[ "$seen" -ge 1 ] || fail "no file-descriptor limit made info/local/remote files unreadable"
+[ "$rc" = 0 ] || fail "ulimit -n 48: exit $rc: $(cat "$T/fds-48.out")"
+pass "ulimit -n 6..48: $seen limits gave unreadable message files, no orphan, no crash"
