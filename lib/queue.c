@@ -70,7 +70,6 @@ static const struct confvar *const queue_vars[] = { &var_slice, NULL };
 #define MAXSPLIT 100000
 #define MAXCAND 1024
 #define CHANBUF 65536
-#define AHEAD QREADER_RING	/* files opened ahead of the walk, at most */
 
 enum qdir { D_MESS, D_INFO, D_LOCAL, D_REMOTE, D_TODO, D_INTD, D_BOUNCE, D_PID, D_LOCK, ND };
 static const char *const qdir_name[ND] = {
@@ -165,7 +164,6 @@ struct qrun {
 	size_t ahead;			/* files open ahead, given RLIMIT_NOFILE */
 	struct qreader *rd;		/* reads this subdirectory's files, or NULL */
 	struct qfile_res fres;		/* a file read in place */
-	unsigned cold;
 	unsigned flatidx;
 	DIR *flat;
 
@@ -440,11 +438,7 @@ check_dir(struct qrun *q, const char *path, unsigned d, const struct stat *st)
 static int
 open_dir(int at, const char *path)
 {
-	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-
-	if (fd < 0 && errno == EPERM)
-		fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd;
+	return queue_open(at, path, O_DIRECTORY);
 }
 
 static void
@@ -910,7 +904,7 @@ msg_read(struct qrun *q, struct msg *m, unsigned d, size_t i)
 	else {
 		if (!f) {
 			qfile_read(fd, m->name, -1, d == D_INFO ? QFILE_INFO : QFILE_CHAN,
-			    &q->fres, q->buf, sizeof(q->buf), &q->cold);
+			    &q->fres, q->buf, sizeof(q->buf), NULL);
 			f = &q->fres;
 		}
 		r = f->r;
@@ -1132,8 +1126,8 @@ reader_job(void *arg, size_t i, int *dfd, char *name, size_t size)
 	const struct qrun *q = arg;
 	const struct ent *e = &q->ents[i];
 
-	if (e->dir < D_LOCAL || e->dir > D_REMOTE || q->ncin)
-		return QFILE_NONE;	/* not a file to read, or the cache answers */
+	if (e->dir < D_LOCAL || e->dir > D_REMOTE)
+		return QFILE_NONE;
 	*dfd = dirfd(q->subdir[e->dir]);
 	snprintf(name, size, "%llu", e->id);
 	return QFILE_CHAN;
@@ -1151,7 +1145,7 @@ next_sdir(struct qrun *q)
 	q->gpos = 0;
 	q->phase = P_GROUP;
 	/* with no cache to answer (the first sweep), every info/local/remote
-	 * file is read: on the reader thread, ahead of the walk */
+	 * file is read: local/remote on the reader thread, ahead of the walk */
 	if (q->nents && !q->ncin)
 		q->rd = qreader_start(q->nents, reader_job, q, q->ahead);
 }
@@ -1457,9 +1451,9 @@ queue_start(struct sweep *sw)
 	clock_gettime(CLOCK_REALTIME_COARSE, &q->settled);
 	q->lifetime = read_lifetime(sw->conf);
 	/* what is left of the descriptors is for the other checks' sockets */
-	q->ahead = AHEAD;
+	q->ahead = QREADER_RING;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 16 < AHEAD)
+	    rl.rlim_cur / 16 < QREADER_RING)
 		q->ahead = (size_t)(rl.rlim_cur / 16);
 	lookup_ids(q);
 	snprintf(path, sizeof(path), "%s/queue", sw->conf->qmailhome);

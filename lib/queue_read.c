@@ -11,14 +11,21 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+int
+queue_open(int at, const char *path, int flags)
+{
+	int fd;
+
+	flags |= O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+	if ((fd = openat(at, path, flags | O_NOATIME)) < 0 && errno == EPERM)
+		fd = openat(at, path, flags);	/* O_NOATIME needs the owner or CAP_FOWNER */
+	return fd;
+}
+
 static int
 open_file(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
-
-	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs the file's owner or CAP_FOWNER */
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	return fd;
+	return queue_open(dirfd, name, O_NONBLOCK);
 }
 
 /* A read that first tries not to wait for the disk: a file whose pages are
@@ -31,7 +38,7 @@ read_fast(int fd, char *buf, size_t len, unsigned *cold)
 
 	if (n >= 0 || (errno != EAGAIN && errno != EOPNOTSUPP))
 		return n;
-	if (errno == EAGAIN)
+	if (errno == EAGAIN && cold)
 		*cold = QFILE_COLD;
 	return read(fd, buf, len);
 }

@@ -10,6 +10,10 @@
 
 #include "queue.h"
 
+/* openat(2) read-only, no symlink, close-on-exec, plus flags; with
+ * O_NOATIME where allowed, so reading leaves qmail's atimes alone */
+int queue_open(int at, const char *path, int flags);
+
 enum qfile { QFILE_NONE, QFILE_INFO, QFILE_CHAN };
 
 struct qfile_res {
@@ -22,8 +26,8 @@ struct qfile_res {
 };
 
 /* Reads dirfd/name as kind into res (fd: the file already open, else -1;
- * closed in any case). buf is scratch for channel files. *cold is set to
- * QFILE_COLD when the file's pages were not in memory. */
+ * closed in any case). buf is scratch for channel files. *cold (if cold is
+ * not NULL) is set to QFILE_COLD when the file's pages were not in memory. */
 #define QFILE_COLD 4096
 void qfile_read(int dirfd, const char *name, int fd, enum qfile kind, struct qfile_res *res,
     char *buf, size_t size, unsigned *cold);
