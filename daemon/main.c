@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "checks.h"
-#include "conf.h"
+#include "config.h"
 #include "logline.h"
 #include "metrics.h"
 #include "out.h"
@@ -27,8 +27,8 @@
 
 static struct {
 	struct event_base *base;
-	struct conf conf;
-	struct runner runner;
+	struct config cf;
+	struct sweep sweep;
 	struct event *timer[CONF_MAXCHECKS];
 	struct event *kick;
 	unsigned char due[CONF_MAXCHECKS];
@@ -38,21 +38,42 @@ static struct {
 	const char *promfile;	/* MAINTD_PROMFILE, or NULL */
 } d;
 
+/* A line of the daemon's own: a finding of the check "maintd". */
 static void
 say(enum level level, const char *event, const char *k1, const char *v1,
     const char *k2, const char *v2, const char *k3, const char *v3)
 {
-	struct logline l;
+	struct finding f;
 
-	logline_start(&l, level, "maintd", event);
+	finding_init(&f, level, FINDING_NOTE, "maintd", event);
 	if (k1)
-		logline_field(&l, k1, v1, strlen(v1));
+		finding_add(&f, k1, v1);
 	if (k2)
-		logline_field(&l, k2, v2, strlen(v2));
+		finding_add(&f, k2, v2);
 	if (k3)
-		logline_field(&l, k3, v3, strlen(v3));
-	out_line(l.buf, logline_end(&l));
+		finding_add(&f, k3, v3);
+	sweep_say(&f);
 }
+
+static const char *
+errname(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "unknown";
+}
+
+static void
+say_config_err(enum level level, const struct conf_err *err)
+{
+	if (err->errnum)
+		say(level, "bad-config", "var", err->var, "value", err->value, "error",
+		    errname(err->errnum));
+	else
+		say(level, "bad-config", "var", err->var, "value", err->value, "reason",
+		    err->reason);
+}
+
 
 /* As a plugin (-N) a refused start is UNKNOWN, with a status line first. */
 static void
@@ -71,15 +92,14 @@ fatal_begin(const char *event)
 static int
 fatal_status(void)
 {
-	return d.nagios ? NAGIOS_UNKNOWN : EXIT_TEMP;
+	return d.nagios ? STATUS_UNKNOWN : EXIT_TEMP;
 }
 
 static void __attribute__((noreturn))
 fatal_config(const struct conf_err *err)
 {
 	fatal_begin("bad-config");
-	say(LEVEL_FATAL, "bad-config", "var", err->var, "value", err->value,
-	    "reason", err->reason);
+	say_config_err(LEVEL_FATAL, err);
 	exit(fatal_status());
 }
 
@@ -123,42 +143,43 @@ usage(void)
 	exit(EXIT_USAGE);
 }
 
+static void __attribute__((noreturn))
+fatal_state(int e)
+{
+	struct conf_err err;
+
+	fatal_config((conf_set_errno(&err, conf_state.name, d.cf.conf.state, e), &err));
+}
+
 /* The state directory exists and this process alone uses it. */
 static void
 lock_state(void)
 {
+	const char *state = d.cf.conf.state;
 	char path[PATH_MAX + 8];
 	int fd;
 
-	if (mkdir(d.conf.state, 0700) < 0 && errno != EEXIST)
-		fatal("bad-config", "var", "MAINTD_STATE", "reason", strerror(errno));
-	snprintf(path, sizeof(path), "%s/lock", d.conf.state);
+	if (mkdir(state, 0700) < 0 && errno != EEXIST)
+		fatal_state(errno);
+	snprintf(path, sizeof(path), "%s/lock", state);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		fatal("bad-config", "var", "MAINTD_STATE", "reason", strerror(errno));
+		fatal_state(errno);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
-			fatal("already-running", "state", d.conf.state, NULL, NULL);
-		fatal("bad-config", "var", "MAINTD_STATE", "reason", strerror(errno));
+			fatal("already-running", "state", state, NULL, NULL);
+		fatal_state(errno);
 	}
 	/* fd stays open: the lock lives as long as the process */
 }
 
-/* control files and the checks' own settings, again (SIGHUP) */
+/* control files and the checks' own settings, again (SIGHUP): all or nothing */
 static void
 reload(void)
 {
 	struct conf_err err;
-	unsigned i;
 
-	if (conf_read_control(&d.conf, &err) < 0) {
-		say(LEVEL_WARN, "bad-config", "var", err.var, "value", err.value, "reason", err.reason);
-		return;
-	}
-	for (i = 0; i < d.conf.nchecks; i++)
-		if (d.conf.enabled[i] && d.conf.checks[i]->configure &&
-		    d.conf.checks[i]->configure(&d.conf, &err) < 0)
-			say(LEVEL_WARN, "bad-config", "var", err.var, "value", err.value,
-			    "reason", err.reason);
+	if (config_reload(&d.cf, &err) < 0)
+		say_config_err(LEVEL_WARN, &err);
 }
 
 /* Starts the next sweep if one is owed and none is running. */
@@ -171,7 +192,7 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (runner_busy(&d.runner))
+	if (sweep_busy(&d.sweep))
 		return;
 	if (d.forced) {
 		const char *reason = d.forced;
@@ -180,16 +201,16 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 		memset(d.due, 0, sizeof(d.due));
 		if (strcmp(reason, "hup") == 0 || strcmp(reason, "alrm") == 0)
 			reload();
-		runner_start(&d.runner, reason, 1, d.conf.enabled);
+		sweep_start(&d.sweep, reason, 1, d.cf.conf.enabled);
 		return;
 	}
-	for (i = 0; i < d.conf.nchecks; i++) {
-		which[i] = d.due[i] && d.conf.enabled[i];
+	for (i = 0; i < d.cf.conf.nchecks; i++) {
+		which[i] = d.due[i] && d.cf.conf.enabled[i];
 		n += which[i];
 	}
 	memset(d.due, 0, sizeof(d.due));
 	if (n)
-		runner_start(&d.runner, "timer", 0, which);
+		sweep_start(&d.sweep, "timer", 0, which);
 }
 
 static void
@@ -208,9 +229,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_check_done(struct runner *r, unsigned i, void *arg)
+on_check_done(struct sweep *r, unsigned i, void *arg)
 {
-	struct timeval tv = { (time_t)d.conf.check_interval[i], 0 };
+	struct timeval tv = { (time_t)d.cf.conf.check_interval[i], 0 };
 
 	(void)r;
 	(void)arg;
@@ -222,12 +243,9 @@ on_check_done(struct runner *r, unsigned i, void *arg)
 static void
 write_promfile(void)
 {
-	const char *e;
-
-	if (!d.promfile || metrics_write(d.runner.metrics, d.promfile) == 0)
+	if (!d.promfile || metrics_write(d.sweep.metrics, d.promfile) == 0)
 		return;
-	e = strerrorname_np(errno);
-	say(LEVEL_WARN, "promfile-error", "file", d.promfile, "error", e ? e : "unknown",
+	say(LEVEL_WARN, "promfile-error", "file", d.promfile, "error", errname(errno),
 	    NULL, NULL);
 }
 
@@ -256,8 +274,21 @@ load_promfile(void)
 	d.promfile = v;
 }
 
+/* The daemon's families, then every check's, in the table's order. */
 static void
-on_sweep_done(struct runner *r, void *arg)
+new_metrics(void)
+{
+	unsigned i;
+
+	if (!(d.sweep.metrics = metrics_new()))
+		fatal("no-memory", NULL, NULL, NULL, NULL);
+	for (i = 0; i < d.cf.conf.nchecks; i++)
+		if (metrics_register(d.sweep.metrics, d.cf.conf.checks[i]->metrics) < 0)
+			fatal("no-memory", NULL, NULL, NULL, NULL);
+}
+
+static void
+on_sweep_done(struct sweep *r, void *arg)
 {
 	(void)r;
 	(void)arg;
@@ -291,7 +322,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		kick();
 		break;
 	default:
-		runner_cancel(&d.runner);
+		sweep_cancel(&d.sweep);
 		say(LEVEL_INFO, "exiting", "signal", sig == SIGTERM ? "TERM" : "INT",
 		    NULL, NULL, NULL, NULL);
 		event_base_loopbreak(d.base);
@@ -307,7 +338,7 @@ add_signals(struct event *ev[4])
 	for (i = 0; i < n; i++)
 		if (!(ev[i] = evsignal_new(d.base, sigs[i], on_signal, NULL)) ||
 		    evsignal_add(ev[i], NULL) < 0)
-			fatal("no-signals", "reason", strerror(errno), NULL, NULL);
+			fatal("no-signals", "error", errname(errno), NULL, NULL);
 }
 
 static void
@@ -317,10 +348,10 @@ say_start(void)
 	size_t n = 0;
 	unsigned i;
 
-	for (i = 0; i < d.conf.nchecks; i++)
-		if (d.conf.enabled[i])
+	for (i = 0; i < d.cf.conf.nchecks; i++)
+		if (d.cf.conf.enabled[i])
 			n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0,
-			    "%s%s", n ? "," : "", d.conf.checks[i]->name);
+			    "%s%s", n ? "," : "", d.cf.conf.checks[i]->name);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	say(LEVEL_INFO, "start", "version", MAINTD_VERSION, "checks", names, "pid", pid);
 }
@@ -348,28 +379,24 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	signal(SIGPIPE, SIG_IGN);	/* a peer closing mid-write must not kill us */
-	if (conf_load(&d.conf, maintd_checks, maintd_nchecks(), only, &err) < 0 ||
-	    conf_read_control(&d.conf, &err) < 0)
+	if (config_load(&d.cf, maintd_checks, maintd_nchecks(), only, verbose, &err) < 0)
 		fatal_config(&err);
-	d.conf.verbose = verbose;
 	load_promfile();
 	lock_state();
 	event_set_log_callback(libevent_log);
 	event_set_fatal_callback(libevent_fatal);
 	if (!(d.base = event_base_new()))
-		fatal("no-event-loop", "reason", strerror(errno), NULL, NULL);
+		fatal("no-event-loop", "error", errname(errno), NULL, NULL);
 	if (!(d.kick = event_new(d.base, -1, 0, on_kick, NULL)) ||
-	    runner_init(&d.runner, d.base, &d.conf) < 0)
+	    sweep_init(&d.sweep, d.base, &d.cf.conf, d.cf.check) < 0)
 		fatal("no-memory", NULL, NULL, NULL, NULL);
-	for (i = 0; i < d.conf.nchecks; i++)
+	for (i = 0; i < d.cf.conf.nchecks; i++)
 		if (!(d.timer[i] = evtimer_new(d.base, on_timer, (void *)(size_t)i)))
 			fatal("no-memory", NULL, NULL, NULL, NULL);
-	if ((d.promfile || d.nagios) && !(d.runner.metrics = metrics_new()))
-		fatal("no-memory", NULL, NULL, NULL, NULL);
-	if (d.runner.metrics)
-		metrics_configure(d.runner.metrics, &d.conf);
-	d.runner.check_done = on_check_done;
-	d.runner.sweep_done = on_sweep_done;
+	if (d.promfile || d.nagios)
+		new_metrics();
+	d.sweep.check_done = on_check_done;
+	d.sweep.sweep_done = on_sweep_done;
 	add_signals(sig);
 	out_init(d.oneshot ? NULL : d.base);
 	if (d.nagios)
@@ -380,23 +407,24 @@ main(int argc, char **argv)
 	kick();
 	event_base_dispatch(d.base);
 	if (d.oneshot)
-		status = runner_status(&d.runner);
+		status = (int)sweep_status(&d.sweep);
 	if (d.nagios) {
 		char line[NAGIOS_LINE];
-		size_t n = metrics_nagios(d.runner.metrics, status, line, sizeof(line));
+		size_t n = metrics_nagios(d.sweep.metrics, status, line, sizeof(line));
 
 		if (write(1, line, n) < 0)
-			status = NAGIOS_UNKNOWN;
+			status = STATUS_UNKNOWN;
 		out_release();
 	}
 	out_flush(50);
-	metrics_free(d.runner.metrics);
-	runner_free(&d.runner);
+	metrics_free(d.sweep.metrics);
+	sweep_free(&d.sweep);
 	for (i = 0; i < 4; i++)
 		if (sig[i])
 			event_free(sig[i]);
-	for (i = 0; i < d.conf.nchecks; i++)
+	for (i = 0; i < d.cf.conf.nchecks; i++)
 		event_free(d.timer[i]);
+	config_free(&d.cf);
 	event_free(d.kick);
 	out_free();
 	event_base_free(d.base);

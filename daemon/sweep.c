@@ -8,8 +8,8 @@
 #include "logline.h"
 #include "out.h"
 
-static void
-say_finding(const struct finding *f)
+void
+sweep_say(const struct finding *f)
 {
 	struct logline l;
 
@@ -19,7 +19,7 @@ say_finding(const struct finding *f)
 static void
 say_cleared(unsigned index, const char *event, const char *subject, void *arg)
 {
-	struct runner *r = arg;
+	struct sweep *r = arg;
 	struct logline l;
 
 	logline_start(&l, LEVEL_INFO, r->conf->checks[index]->name, "cleared");
@@ -29,10 +29,10 @@ say_cleared(unsigned index, const char *event, const char *subject, void *arg)
 }
 
 static void
-on_emit(struct sweep *sw, const struct finding *f)
+on_emit(struct check_run *cr, const struct finding *f)
 {
-	struct run *run = sw->runner;
-	struct runner *r = run->runner;
+	struct sweep_run *run = cr->runner;
+	struct sweep *r = run->sweep;
 	time_t now;
 
 	if (!run->running)
@@ -41,11 +41,11 @@ on_emit(struct sweep *sw, const struct finding *f)
 		metrics_finding(r->metrics, f);
 	switch (f->kind) {
 	case FINDING_DETAIL:
-		if (sw->verbose)
-			say_finding(f);
+		if (cr->verbose)
+			sweep_say(f);
 		return;
 	case FINDING_NOTE:
-		say_finding(f);
+		sweep_say(f);
 		return;
 	case FINDING_STATE:
 		break;
@@ -53,7 +53,7 @@ on_emit(struct sweep *sw, const struct finding *f)
 	now = time(NULL);
 	switch (active_seen(r->active, run->index, f, now, r->forced, r->conf->remind)) {
 	case ACTIVE_LOG:
-		say_finding(f);
+		sweep_say(f);
 		break;
 	case ACTIVE_QUIET:
 		break;
@@ -73,7 +73,7 @@ elapsed_ms(const struct timespec *t0)
 }
 
 static void
-say_done(struct runner *r)
+say_done(struct sweep *r)
 {
 	unsigned long warn = r->full[LEVEL_WARN], crit = r->full[LEVEL_CRIT], ok = 0, full = 0;
 	struct finding f;
@@ -85,7 +85,7 @@ say_done(struct runner *r)
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, "sweep", "too-many-findings");
 		finding_addu(&f, "limit", r->conf->maxfindings);
 		finding_addu(&f, "unremembered", full);
-		say_finding(&f);
+		sweep_say(&f);
 	}
 	for (i = 0; i < r->conf->nchecks; i++) {
 		unsigned long w, c;
@@ -105,11 +105,11 @@ say_done(struct runner *r)
 	finding_addu(&f, "warn", warn);
 	finding_addu(&f, "crit", crit);
 	finding_addu(&f, "failed", r->failed);
-	say_finding(&f);
+	sweep_say(&f);
 }
 
 static void
-end_sweep(struct runner *r)
+end_sweep(struct sweep *r)
 {
 	if (r->metrics)
 		metrics_sweep(r->metrics, (double)elapsed_ms(&r->t0) / 1000, time(NULL));
@@ -118,11 +118,11 @@ end_sweep(struct runner *r)
 		r->sweep_done(r, r->arg);
 }
 
-static void start_run(struct runner *, unsigned);
+static void start_run(struct sweep *, unsigned);
 
 /* The runs waiting for this one (struct check's after) start now. */
 static void
-start_waiting(struct runner *r, unsigned index)
+start_waiting(struct sweep *r, unsigned index)
 {
 	const char *name = r->conf->checks[index]->name, *after;
 	unsigned i;
@@ -133,19 +133,33 @@ start_waiting(struct runner *r, unsigned index)
 			start_run(r, i);
 }
 
+/* The run's samples while its state lives, then its release. */
 static void
-finish_run(struct run *run, enum check_status st)
+end_run(struct sweep_run *run, int samples)
 {
-	struct runner *r = run->runner;
-	int starting = r->starting;
+	struct sweep *r = run->sweep;
+	const struct check *ck = run->run.check;
 
 	run->running = 0;
-	if (run->limit)
-		event_del(run->limit);
+	event_del(run->limit);
+	if (samples && r->metrics) {
+		metrics_run_end(r->metrics, ck->name, run->failed);
+		/* no state: its allocation failed, there is nothing to sample */
+		if (ck->samples && (run->run.state || !ck->run_size))
+			ck->samples(&run->run, r->metrics);
+	}
+	check_run_release(&run->run);
+}
+
+static void
+finish_run(struct sweep_run *run, enum check_status st)
+{
+	struct sweep *r = run->sweep;
+	int starting = r->starting;
+
 	run->failed = st != CHECK_OK;
 	r->failed += run->failed;
-	if (r->metrics)
-		metrics_run_end(r->metrics, run->sw.check->name, run->failed);
+	end_run(run, 1);
 	active_run_end(r->active, run->index, st == CHECK_OK, say_cleared, r);
 	if (r->check_done)
 		r->check_done(r, run->index, r->arg);
@@ -158,9 +172,9 @@ finish_run(struct run *run, enum check_status st)
 }
 
 static void
-on_done(struct sweep *sw, enum check_status st)
+on_done(struct check_run *cr, enum check_status st)
 {
-	struct run *run = sw->runner;
+	struct sweep_run *run = cr->runner;
 
 	if (run->running)
 		finish_run(run, st);
@@ -169,33 +183,33 @@ on_done(struct sweep *sw, enum check_status st)
 static void
 on_limit(evutil_socket_t fd, short what, void *arg)
 {
-	struct run *run = arg;
+	struct sweep_run *run = arg;
 	struct finding f;
 
 	(void)fd;
 	(void)what;
 	if (!run->running)
 		return;
-	if (run->sw.check->cancel)
-		run->sw.check->cancel(&run->sw);
-	finding_init(&f, LEVEL_WARN, FINDING_STATE, run->sw.check->name, "timeout");
-	finding_addu(&f, "limit", run->runner->conf->check_timeout[run->index]);
-	on_emit(&run->sw, &f);
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, run->run.check->name, "timeout");
+	finding_addu(&f, "limit", run->sweep->conf->check_timeout[run->index]);
+	on_emit(&run->run, &f);
 	finish_run(run, CHECK_FAILED);
 }
 
 int
-runner_init(struct runner *r, struct event_base *base, const struct conf *conf)
+sweep_init(struct sweep *r, struct event_base *base, const struct conf *conf,
+    void *const *config)
 {
 	unsigned i;
 
 	memset(r, 0, sizeof(*r));
 	r->base = base;
 	r->conf = conf;
+	r->config = config;
 	if (!(r->active = active_new(conf->maxfindings)))
 		return -1;
 	for (i = 0; i < conf->nchecks; i++) {
-		r->run[i].runner = r;
+		r->run[i].sweep = r;
 		r->run[i].index = i;
 		if (!(r->run[i].limit = evtimer_new(base, on_limit, &r->run[i])))
 			return -1;
@@ -204,7 +218,7 @@ runner_init(struct runner *r, struct event_base *base, const struct conf *conf)
 }
 
 void
-runner_free(struct runner *r)
+sweep_free(struct sweep *r)
 {
 	unsigned i;
 
@@ -215,13 +229,13 @@ runner_free(struct runner *r)
 }
 
 int
-runner_busy(const struct runner *r)
+sweep_busy(const struct sweep *r)
 {
 	return r->pending > 0 || r->starting;
 }
 
 static void
-say_start(struct runner *r, const unsigned char *which)
+say_start(struct sweep *r, const unsigned char *which)
 {
 	char names[CONF_MAXCHECKS * 16] = "";
 	struct finding f;
@@ -235,28 +249,40 @@ say_start(struct runner *r, const unsigned char *which)
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, "sweep", "start");
 	finding_add(&f, "reason", r->reason);
 	finding_add(&f, "checks", names);
-	say_finding(&f);
+	sweep_say(&f);
 }
 
 static void
-start_run(struct runner *r, unsigned i)
+start_run(struct sweep *r, unsigned i)
 {
 	struct timeval tv = { (time_t)r->conf->check_timeout[i], 0 };
-	struct run *run = &r->run[i];
+	struct sweep_run *run = &r->run[i];
+	const struct check *ck = r->conf->checks[i];
+	struct finding f;
+	int ok;
 
 	run->waiting = 0;
 	run->running = 1;
-	run->sw.start = time(NULL);
 	evtimer_add(run->limit, &tv);
 	active_run_begin(r->active, i);
 	if (r->metrics)
-		metrics_run_begin(r->metrics, run->sw.check->name);
-	run->sw.check->start(&run->sw);
+		metrics_run_begin(r->metrics, ck->name);
+	ok = check_run_init(&run->run, ck, r->base, r->conf, r->config[i]) == 0;
+	run->run.emit_fn = on_emit;
+	run->run.done_fn = on_done;
+	run->run.runner = run;
+	if (ok) {
+		ck->start(&run->run);
+		return;
+	}
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, ck->name, "no-memory");
+	on_emit(&run->run, &f);
+	finish_run(run, CHECK_FAILED);
 }
 
 /* Does the check wait for another one of this sweep? */
 static int
-runs_after(const struct runner *r, unsigned i, const unsigned char *which)
+runs_after(const struct sweep *r, unsigned i, const unsigned char *which)
 {
 	const char *after = r->conf->checks[i]->after;
 	int j;
@@ -266,13 +292,13 @@ runs_after(const struct runner *r, unsigned i, const unsigned char *which)
 }
 
 int
-runner_start(struct runner *r, const char *reason, int forced, const unsigned char *which)
+sweep_start(struct sweep *r, const char *reason, int forced, const unsigned char *which)
 {
 	unsigned char now[CONF_MAXCHECKS] = { 0 };
-	struct run *run;
+	struct sweep_run *run;
 	unsigned i;
 
-	if (runner_busy(r))
+	if (sweep_busy(r))
 		return -1;
 	r->reason = reason;
 	r->forced = forced;
@@ -286,15 +312,6 @@ runner_start(struct runner *r, const char *reason, int forced, const unsigned ch
 		if (!which[i])
 			continue;
 		run = &r->run[i];
-		memset(&run->sw, 0, sizeof(run->sw));
-		run->sw.check = r->conf->checks[i];
-		run->sw.base = r->base;
-		run->sw.conf = r->conf;
-		run->sw.verbose = r->conf->verbose;
-		run->sw.start = time(NULL);
-		run->sw.emit_fn = on_emit;
-		run->sw.done_fn = on_done;
-		run->sw.runner = run;
 		run->running = 0;
 		run->waiting = runs_after(r, i, which);
 		now[i] = !run->waiting;
@@ -311,26 +328,22 @@ runner_start(struct runner *r, const char *reason, int forced, const unsigned ch
 }
 
 void
-runner_cancel(struct runner *r)
+sweep_cancel(struct sweep *r)
 {
 	unsigned i;
 
 	for (i = 0; i < r->conf->nchecks; i++) {
-		struct run *run = &r->run[i];
+		struct sweep_run *run = &r->run[i];
 
 		run->waiting = 0;
-		if (!run->running)
-			continue;
-		run->running = 0;
-		event_del(run->limit);
-		if (run->sw.check->cancel)
-			run->sw.check->cancel(&run->sw);
+		if (run->running)
+			end_run(run, 0);
 	}
 	r->pending = 0;
 }
 
-int
-runner_status(const struct runner *r)
+enum maintd_status
+sweep_status(const struct sweep *r)
 {
 	unsigned long warn = r->full[LEVEL_WARN], crit = r->full[LEVEL_CRIT];
 	unsigned i;
@@ -342,8 +355,8 @@ runner_status(const struct runner *r)
 		crit += active_count(r->active, i, LEVEL_CRIT);
 	}
 	if (crit)
-		return 2;
+		return STATUS_CRITICAL;
 	if (r->failed)
-		return 3;
-	return warn ? 1 : 0;
+		return STATUS_UNKNOWN;
+	return warn ? STATUS_WARNING : STATUS_OK;
 }

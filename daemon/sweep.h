@@ -1,6 +1,7 @@
-/* One sweep: runs a set of checks concurrently on the event loop, passes their
- * findings through the active-finding memory to the log, enforces each
- * check's time limit, and ends with "sweep: done". */
+/* A sweep: one pass that runs a set of checks concurrently on the event
+ * loop. It owns each check's run (state, time limit, release), passes their
+ * findings through the active-finding memory to the log and the metrics,
+ * and ends with "sweep: done". */
 #ifndef SWEEP_H
 #define SWEEP_H
 
@@ -14,9 +15,10 @@
 struct event;
 struct event_base;
 
-struct run {
-	struct sweep sw;
-	struct runner *runner;
+/* One check's run within the sweep: the check's view and the runner's. */
+struct sweep_run {
+	struct check_run run;
+	struct sweep *sweep;
 	unsigned index;
 	int running;
 	int waiting;		/* for the check it runs after (struct check's after) */
@@ -24,9 +26,10 @@ struct run {
 	struct event *limit;
 };
 
-struct runner {
+struct sweep {
 	struct event_base *base;
 	const struct conf *conf;
+	void *const *config;	/* each check's configure() value, by index */
 	struct active *active;
 	const char *reason;	/* start, timer, hup, alrm, once */
 	int forced;		/* log every active finding again */
@@ -36,22 +39,25 @@ struct runner {
 	unsigned long full[LEVEL_FATAL + 1];	/* findings not remembered: memory full */
 	unsigned char ran[CONF_MAXCHECKS];
 	struct timespec t0;
-	struct run run[CONF_MAXCHECKS];
+	struct sweep_run run[CONF_MAXCHECKS];
 	/* called once for each finished check run, then once when all are */
-	void (*check_done)(struct runner *, unsigned index, void *arg);
-	void (*sweep_done)(struct runner *, void *arg);
+	void (*check_done)(struct sweep *, unsigned index, void *arg);
+	void (*sweep_done)(struct sweep *, void *arg);
 	void *arg;
-	struct metrics *metrics;	/* NULL, or fed every finding before the memory */
+	struct metrics *metrics;	/* NULL, or fed every finding and every run's samples */
 };
 
-int runner_init(struct runner *, struct event_base *, const struct conf *);
-void runner_free(struct runner *);
-int runner_busy(const struct runner *);
+int sweep_init(struct sweep *, struct event_base *, const struct conf *, void *const *config);
+void sweep_free(struct sweep *);
+int sweep_busy(const struct sweep *);
 /* Starts the checks marked in which[]; 0, or -1 if a sweep is running. */
-int runner_start(struct runner *, const char *reason, int forced, const unsigned char *which);
-/* SIGTERM: cancels every running check; no more lines from them. */
-void runner_cancel(struct runner *);
-/* The worst outcome of the checks of the last sweep: 0 ok, 1 warn, 2 crit, 3 failed. */
-int runner_status(const struct runner *);
+int sweep_start(struct sweep *, const char *reason, int forced, const unsigned char *which);
+/* SIGTERM: ends every running check; no more lines from them. */
+void sweep_cancel(struct sweep *);
+/* The outcome of the checks of the last sweep. */
+enum maintd_status sweep_status(const struct sweep *);
+
+/* The daemon's own lines (maintd:, sweep:) are findings like every check's. */
+void sweep_say(const struct finding *);
 
 #endif

@@ -1,35 +1,74 @@
 /* The interface between the daemon and a check. A check is one lib/ file
- * exporting one const struct check; the daemon owns a table of them.
+ * exporting one const struct check; the daemon owns a table of them and
+ * everything around a check's logic: its configuration, its run state, its
+ * time limit, where its findings go, and its metrics.
  *
- * The daemon calls start() with a struct sweep; the check emits findings with
- * sweep_emit() and ends with exactly one sweep_done(), at once or later from
- * the event loop. If the time limit passes or the daemon stops, cancel() is
- * called instead: the check frees its run state and emits nothing more. */
+ * Adding a check
+ *  1. lib/NAME.c exports `const struct check check_NAME` (a header lib/NAME.h
+ *     declares it); daemon/checks.c gets one line.
+ *  2. Variables: a `static const struct confvar` per variable, listed in .vars.
+ *     .configure reads and validates them into a malloc'd config value and
+ *     returns it (or NULL with the variable, value and reason in the
+ *     conf_err). No configuration in statics: the daemon swaps every check's
+ *     new value in only when all are valid, and each run sees its value in
+ *     run->config.
+ *  3. The run: .run_size bytes of zeroed state, allocated by the daemon and
+ *     handed to .start in run->state. The check emits findings with
+ *     run_emit() and ends with exactly one run_done(), at once or later from
+ *     the event loop; after run_done() it touches nothing of the run. If the
+ *     time limit passes or the daemon stops, the run ends without run_done().
+ *     Either way .cleanup (if any) then releases what the state holds
+ *     (descriptors, events, buffers) and the daemon frees the state itself.
+ *  4. A long loop never holds the event loop: it does a bounded slice and
+ *     continues with run_yield(run, fn), a zero-timeout timer, so signals,
+ *     timers, sockets and the time limit are served between slices.
+ *  5. Findings: every EVENT code is a constant in the module, listed in
+ *     .events and documented in qmail-maintd(8). Errors go as error=ENAME
+ *     (finding_error()), reason= only where there is no errno.
+ *  6. Metrics: .metrics lists the check's own families and .samples turns
+ *     the run's typed results (its state) into samples when the run ends
+ *     (done or time limit). lib/metrics.c never learns a check's names. */
 #ifndef CHECK_H
 #define CHECK_H
 
+#include <stddef.h>
 #include <time.h>
+
 #include "conf.h"
 #include "finding.h"
 
+struct event;
 struct event_base;
+struct metric_family;
+struct metrics;
 
 enum check_status {
 	CHECK_OK,	/* ran to the end: findings not seen this run are cleared */
 	CHECK_FAILED	/* could not check: nothing is cleared, one-shot exits 3 */
 };
 
-struct sweep {
+/* The outcome of a one-shot run, of -N, of the status of a sweep: the
+ * Monitoring Plugins' states, which are also the one-shot exit statuses. */
+enum maintd_status { STATUS_OK, STATUS_WARNING, STATUS_CRITICAL, STATUS_UNKNOWN };
+
+struct check_run;
+typedef void run_fn(struct check_run *);
+
+/* One run of one check. */
+struct check_run {
 	const struct check *check;
 	struct event_base *base;
-	const struct conf *conf;
+	const struct conf *conf;	/* the daemon's: QMAILHOME, state, control/me */
+	const void *config;	/* what the check's configure() returned; NULL if none */
+	void *state;		/* run_size zeroed bytes: the check's own */
 	int verbose;		/* -v: emit FINDING_DETAIL lines */
 	time_t start;		/* wall clock when the run started */
-	void *data;		/* the check's own state for this run */
 
 	/* the runner's */
-	void (*emit_fn)(struct sweep *, const struct finding *);
-	void (*done_fn)(struct sweep *, enum check_status);
+	struct event *yield;	/* run_yield's timer, made on first use */
+	run_fn *yield_fn;
+	void (*emit_fn)(struct check_run *, const struct finding *);
+	void (*done_fn)(struct check_run *, enum check_status);
 	void *runner;
 };
 
@@ -39,27 +78,50 @@ struct check {
 	unsigned timeout;		/* default time limit of one run, seconds */
 	const struct confvar *const *vars;	/* its own variables, NULL-terminated */
 	const char *const *events;	/* every EVENT code it emits, NULL-terminated */
-	/* Optional: reads and validates its variables (at start; and on SIGHUP). */
-	int (*configure)(const struct conf *, struct conf_err *);
-	void (*start)(struct sweep *);
-	void (*cancel)(struct sweep *);	/* may be NULL for checks that finish inside start() */
+	/* Optional: its variables and control files as a config value (malloc'd);
+	 * NULL and err filled when one is bad. At start, and on SIGHUP. */
+	void *(*configure)(const struct conf *, struct conf_err *);
+	void (*config_free)(void *);	/* optional: free() when NULL */
+	size_t run_size;		/* bytes of run state, zeroed; 0: none */
+	run_fn *start;
+	run_fn *cleanup;		/* optional: releases what the state holds */
+	/* Optional: its metric families ({ NULL } ends them) and the samples of a
+	 * run that ended (done or time limit), from its state. */
+	const struct metric_family *metrics;
+	void (*samples)(const struct check_run *, struct metrics *);
 	/* Optional: the name of a check that, when it runs in the same sweep, must
 	 * end before this one starts (svc reads the crashes kmsg has just read). */
 	const char *after;
 };
 
 static inline void
-sweep_emit(struct sweep *s, struct finding *f)
+run_emit(struct check_run *run, struct finding *f)
 {
 	if (!f->check)
-		f->check = s->check->name;
-	s->emit_fn(s, f);
+		f->check = run->check->name;
+	run->emit_fn(run, f);
 }
 
 static inline void
-sweep_done(struct sweep *s, enum check_status st)
+run_done(struct check_run *run, enum check_status st)
 {
-	s->done_fn(s, st);
+	run->done_fn(run, st);
 }
+
+/* Calls fn(run) from the event loop after everything else that is ready
+ * (signals, due timers, sockets): how a long loop gives the loop back.
+ * At most one is pending per run; 0, or -1 when no timer could be made. */
+int run_yield(struct check_run *, run_fn *fn);
+
+/* The runner's: a new run's state (NULL: out of memory), and its release
+ * after run_done or on cancel: the pending yield, cleanup, the state. */
+int check_run_init(struct check_run *, const struct check *, struct event_base *,
+    const struct conf *, const void *config);
+void check_run_release(struct check_run *);
+
+/* The common shape of a condition about one thing: LEVEL CHECK: EVENT KEY=VALUE,
+ * with KEY=VALUE as its subject; errnum, when not 0, adds error=ENAME. */
+void run_emit_about(struct check_run *, enum level, const char *event,
+    const char *key, const char *value, int errnum);
 
 #endif

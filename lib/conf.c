@@ -18,6 +18,8 @@ const struct confvar conf_state = { "MAINTD_STATE", "./state" };
 const struct confvar conf_remind = { "MAINTD_REMIND", "86400" };
 const struct confvar conf_maxfindings = { "MAINTD_MAXFINDINGS", "10000" };
 const struct confvar conf_promfile = { "MAINTD_PROMFILE", "" };
+/* shared by the checks that resolve (dns, tls): declared once, here */
+const struct confvar conf_dns_servers = { "MAINTD_DNS_SERVERS", "" };
 
 const struct confvar *const conf_global_vars[] = {
 	&conf_qmailhome, &conf_checks, &conf_interval, &conf_state,
@@ -56,6 +58,15 @@ conf_set_err(struct conf_err *err, const char *var, const char *value, const cha
 	copy_cut(err->var, sizeof(err->var), var);
 	copy_cut(err->value, sizeof(err->value), value);
 	copy_cut(err->reason, sizeof(err->reason), reason);
+	err->errnum = 0;
+	return -1;
+}
+
+int
+conf_set_errno(struct conf_err *err, const char *var, const char *value, int errnum)
+{
+	conf_set_err(err, var, value, "");
+	err->errnum = errnum;
 	return -1;
 }
 
@@ -214,7 +225,6 @@ conf_load(struct conf *c, const struct check *const *checks, unsigned nchecks,
     const char *only, struct conf_err *err)
 {
 	struct stat st;
-	unsigned i;
 
 	memset(c, 0, sizeof(*c));
 	if (nchecks > CONF_MAXCHECKS)
@@ -239,9 +249,6 @@ conf_load(struct conf *c, const struct check *const *checks, unsigned nchecks,
 	    conf_ulong(&conf_maxfindings, 1, 10000000UL, &c->maxfindings, err) < 0 ||
 	    load_check_times(c, err) < 0)
 		return -1;
-	for (i = 0; i < nchecks; i++)
-		if (c->enabled[i] && checks[i]->configure && checks[i]->configure(c, err) < 0)
-			return -1;
 	return 0;
 }
 
@@ -249,7 +256,7 @@ int
 conf_read_control(struct conf *c, struct conf_err *err)
 {
 	if (control_read_line(c, "me", c->me, sizeof(c->me)) < 0)
-		return conf_set_err(err, "control/me", strerror(errno), "unreadable");
+		return conf_set_errno(err, "control/me", "", errno);
 	return 0;
 }
 

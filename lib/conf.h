@@ -17,7 +17,8 @@ struct confvar {
 struct conf_err {
 	char var[64];
 	char value[256];
-	char reason[128];
+	char reason[128];	/* what is wrong, when there is no errno */
+	int errnum;		/* else the errno: the line says error=ENAME */
 };
 
 #define CONF_MAXCHECKS 32
@@ -39,12 +40,16 @@ struct conf {
 
 extern const struct confvar conf_qmailhome, conf_checks, conf_interval,
     conf_state, conf_remind, conf_maxfindings, conf_promfile;
+/* Variables more than one check reads: each lists it in its .vars. */
+extern const struct confvar conf_dns_servers;
 extern const struct confvar *const conf_global_vars[];
 
 /* The variable's value from the environment, or its default. */
 const char *conf_value(const struct confvar *);
 
 int conf_set_err(struct conf_err *, const char *var, const char *value, const char *reason);
+/* The same for a failed system call: error=ENAME instead of reason=. -1. */
+int conf_set_errno(struct conf_err *, const char *var, const char *value, int errnum);
 /* An unsigned number in [min, max]; 0 or -1 (err filled). */
 int conf_parse_ulong(const char *var, const char *value, unsigned long min,
     unsigned long max, unsigned long *out, struct conf_err *);
@@ -54,7 +59,8 @@ int conf_ulong(const struct confvar *, unsigned long min, unsigned long max,
  * (not NUL-terminated) and stops at its first non-zero return, which it returns. */
 int conf_list(const char *value, int (*fn)(const char *item, size_t len, void *arg), void *arg);
 
-/* Loads everything but the control files. only: a -C list or NULL. */
+/* Loads the daemon's own variables (not the checks': see struct check's
+ * configure) and not the control files. only: a -C list or NULL. */
 int conf_load(struct conf *, const struct check *const *checks, unsigned nchecks,
     const char *only, struct conf_err *);
 /* (Re)reads control/me and the other control files the daemon needs. */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/evp.h>
@@ -16,6 +15,7 @@
 
 #include "dnsmsg.h"
 #include "dnstag.h"
+#include "metrics.h"
 #include "resolv.h"
 #include "spf.h"
 #include "tlsa.h"
@@ -31,6 +31,9 @@
 #define DNS_MAXDKIM 32
 #define DNS_HASH 16384
 #define DNS_NAMEMAX 256
+/* jobs evaluated in one pass of the event loop, at most this long (µs): a
+ * thousand domains whose answers arrive together do not hold the loop */
+#define DNS_SLICE_US 2000
 
 /* every EVENT code of the check */
 #define EV_MX "mx"
@@ -72,12 +75,11 @@ static const char *const dns_events[] = {
 };
 
 static const struct confvar var_domains = { "MAINTD_DNS_DOMAINS", "" };
-static const struct confvar var_servers = { "MAINTD_DNS_SERVERS", "" };
 static const struct confvar var_selfips = { "MAINTD_DNS_SELFIPS", "" };
 static const struct confvar var_dkim = { "MAINTD_DKIM", "" };
 static const struct confvar var_timeout = { "MAINTD_DNS_TIMEOUT", "5000" };
 static const struct confvar *const dns_vars[] = {
-	&var_domains, &var_servers, &var_selfips, &var_dkim, &var_timeout, NULL
+	&var_domains, &conf_dns_servers, &var_selfips, &var_dkim, &var_timeout, NULL
 };
 
 struct dns_ip {
@@ -95,14 +97,13 @@ struct dns_dkim {
 
 struct dns_config {
 	unsigned long timeout;
+	char *domains;		/* MAINTD_DNS_DOMAINS; "": control/rcpthosts */
+	char *servers;		/* MAINTD_DNS_SERVERS */
 	struct dns_ip self[DNS_MAXSELF];
 	unsigned nself;
 	struct dns_dkim dkim[DNS_MAXDKIM];
 	unsigned ndkim;
 };
-
-/* the configuration in use, and the one being read (kept only when valid) */
-static struct dns_config dns_conf, dns_next;
 
 /* One name and type asked once per run; jobs wait on it. */
 struct dns_entry {
@@ -122,30 +123,42 @@ struct dns_entry {
 
 enum dns_jobkind { JOB_DOMAIN, JOB_SELF, JOB_DKIM };
 
-/* A unit of checking, evaluated again whenever an answer it waits for
- * arrives; once nothing is missing, a last pass emits its findings. */
+/* A unit of checking, evaluated again (in the next slice) whenever an
+ * answer it waits for arrives; once nothing is missing, a last pass emits
+ * its findings. */
 struct dns_job {
 	struct dns_run *run;
 	enum dns_jobkind kind;
 	char domain[DNS_NAMEMAX];
 	const struct dns_dkim *dkim;
-	int done, emit;
+	int done, emit, queued;
 	unsigned missing;
+	struct dns_job *rnext;	/* the ready queue */
 };
 
+/* the run state (run->state) */
 struct dns_run {
-	struct sweep *sw;
+	struct check_run *cr;
+	const struct dns_config *cf;
 	struct resolv *res;
-	struct event *finish;
 	struct dns_entry **hash;
 	struct dns_job *jobs;
+	struct dns_job *rhead, **rtail;	/* ready to be evaluated, in order */
 	unsigned njobs, left, ndomains;
 	unsigned long queries, failed;
+	int checked;		/* "checked" was emitted: the failures are counted */
 	struct timespec t0;
 	char me[DNS_NAMEMAX];
 	int selfst;		/* 1 known, -1 unknown, 0 not yet */
 	struct dns_ip self[DNS_MAXSELF];
 	unsigned nself;
+	struct dkim_key key;	/* dns_dkim's, 2 KB: not on the stack of a callback */
+};
+
+static const struct metric_family dns_metrics[] = {
+	{ "qmail_dns_lookup_failures_total", METRIC_COUNTER, "DNS lookups that failed.",
+	    { NULL, NULL }, "dns_lookup_failures", "c", PERF_FIRST, 0 },
+	{ NULL }
 };
 
 static const char *
@@ -216,45 +229,18 @@ dns_reverse(const struct dns_ip *ip, char *out, size_t size)
 /* configuration */
 
 static int
-dns_server_ok(const char *item, size_t len, void *arg)
-{
-	struct dns_ip ip;
-	const char *p;
-	size_t alen = len, i;
-
-	(void)arg;
-	if (item[0] == '[') {
-		if (!(p = memchr(item, ']', len)))
-			return -1;
-		alen = (size_t)(p - item) + 1;
-	} else if ((p = memchr(item, ':', len)) && !memchr(p + 1, ':', len - (size_t)(p - item) - 1))
-		alen = (size_t)(p - item);	/* IPv4:PORT; a bare IPv6 has more colons */
-	if (dns_ip_parse(item, alen, &ip) < 0)
-		return -1;
-	if (alen < len) {
-		if (item[alen] != ':' || alen + 1 == len || len - alen - 1 > 5)
-			return -1;
-		for (i = alen + 1; i < len; i++)
-			if (!isdigit((unsigned char)item[i]))
-				return -1;
-		if (atoi(item + alen + 1) < 1 || atoi(item + alen + 1) > 65535)
-			return -1;
-	}
-	return 0;
-}
-
-static int
 dns_selfip_add(const char *item, size_t len, void *arg)
 {
-	(void)arg;
-	if (dns_next.nself == DNS_MAXSELF ||
-	    dns_ip_parse(item, len, &dns_next.self[dns_next.nself]) < 0)
+	struct dns_config *cf = arg;
+
+	if (cf->nself == DNS_MAXSELF || dns_ip_parse(item, len, &cf->self[cf->nself]) < 0)
 		return -1;
-	dns_next.nself++;
+	cf->nself++;
 	return 0;
 }
 
-/* The public half of a private key file, as DKIM publishes it. */
+/* The public half of a private key file, as DKIM publishes it. On failure
+ * *why says what is wrong, or is NULL when errno does. */
 static int
 dns_dkim_keyfile(struct dns_dkim *d, const char *path, const char **why)
 {
@@ -264,7 +250,7 @@ dns_dkim_keyfile(struct dns_dkim *d, const char *path, const char **why)
 	int n;
 
 	if (!(fp = fopen(path, "r")))
-		return *why = strerror(errno), -1;
+		return *why = NULL, -1;
 	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
 	fclose(fp);
 	if (!k)
@@ -296,6 +282,7 @@ dns_dkim_keyfile(struct dns_dkim *d, const char *path, const char **why)
 }
 
 struct dns_dkim_ctx {
+	struct dns_config *cf;
 	struct conf_err *err;
 };
 
@@ -308,7 +295,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 	const char *why = "want selector:domain[:keyfile]";
 	size_t i;
 
-	if (len >= sizeof(buf) || dns_next.ndkim == DNS_MAXDKIM)
+	if (len >= sizeof(buf) || c->cf->ndkim == DNS_MAXDKIM)
 		goto bad;
 	memcpy(buf, item, len);
 	buf[len] = 0;
@@ -317,7 +304,7 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 	*dom++ = 0;
 	if ((file = strchr(dom, ':')))
 		*file++ = 0;
-	d = &dns_next.dkim[dns_next.ndkim];
+	d = &c->cf->dkim[c->cf->ndkim];
 	memset(d, 0, sizeof(*d));
 	if (!*buf || strlen(buf) >= sizeof(d->selector) || !*dom ||
 	    strlen(dom) >= sizeof(d->domain) || (file && !*file))
@@ -327,33 +314,60 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 		d->domain[i] = (char)tolower((unsigned char)dom[i]);
 	if (file && dns_dkim_keyfile(d, file, &why) < 0)
 		goto bad;
-	dns_next.ndkim++;
+	c->cf->ndkim++;
 	return 0;
 bad:
+	if (!why)
+		return conf_set_errno(c->err, var_dkim.name, conf_value(&var_dkim), errno);
 	conf_set_err(c->err, var_dkim.name, conf_value(&var_dkim), why);
 	return -1;
 }
 
-static int
+static void
+dns_config_free(void *p)
+{
+	struct dns_config *cf = p;
+
+	if (cf) {
+		free(cf->domains);
+		free(cf->servers);
+		free(cf);
+	}
+}
+
+static void *
 dns_configure(const struct conf *conf, struct conf_err *err)
 {
-	struct dns_dkim_ctx dc = { err };
+	struct dns_config *cf;
+	struct dns_dkim_ctx dc = { NULL, err };
 	const char *v;
 
 	(void)conf;
-	memset(&dns_next, 0, sizeof(dns_next));
-	if (conf_ulong(&var_timeout, 100, 600000, &dns_next.timeout, err) < 0)
-		return -1;
-	v = conf_value(&var_servers);
-	if (conf_list(v, dns_server_ok, NULL) != 0)
-		return conf_set_err(err, var_servers.name, v, "want IP, IP:PORT or [IPv6]:PORT");
+	if (!(cf = calloc(1, sizeof(*cf))) ||
+	    !(cf->domains = strdup(conf_value(&var_domains))) ||
+	    !(cf->servers = strdup(conf_value(&conf_dns_servers)))) {
+		conf_set_err(err, var_domains.name, "", "out-of-memory");
+		goto bad;
+	}
+	dc.cf = cf;
+	if (conf_ulong(&var_timeout, 100, 600000, &cf->timeout, err) < 0)
+		goto bad;
+	if (!resolv_servers_ok(cf->servers)) {
+		conf_set_err(err, conf_dns_servers.name, cf->servers,
+		    "want IP, IP:PORT or [IPv6]:PORT");
+		goto bad;
+	}
 	v = conf_value(&var_selfips);
-	if (conf_list(v, dns_selfip_add, NULL) != 0)
-		return conf_set_err(err, var_selfips.name, v, "want at most 16 IP addresses");
+	if (conf_list(v, dns_selfip_add, cf) != 0) {
+		conf_set_err(err, var_selfips.name, v, "want at most 16 IP addresses");
+		goto bad;
+	}
 	if (conf_list(conf_value(&var_dkim), dns_dkim_add, &dc) != 0)
-		return -1;
-	dns_conf = dns_next;
-	return 0;
+		goto bad;
+	return cf;
+bad:
+	dns_config_free(cf);
+	return NULL;
 }
 
 /* the answer cache */
@@ -436,7 +450,7 @@ dns_entry_fill(struct dns_entry *e, const unsigned char *abuf, size_t alen)
 	return r;
 }
 
-static void dns_job_run(struct dns_job *);
+static void dns_job_ready(struct dns_job *);
 
 static void
 dns_lookup_failed(struct dns_entry *e)
@@ -449,7 +463,7 @@ dns_lookup_failed(struct dns_entry *e)
 	finding_add(&f, "type", dns_type_name(e->type));
 	finding_subject(&f);
 	finding_add(&f, "error", resolv_status_name(e->st));
-	sweep_emit(e->run->sw, &f);
+	run_emit(e->run->cr, &f);
 }
 
 static void
@@ -464,8 +478,7 @@ dns_entry_done(struct dns_entry *e)
 	e->wait = NULL;
 	e->nwait = e->wcap = 0;
 	for (i = 0; i < n; i++)
-		if (!wait[i]->done)
-			dns_job_run(wait[i]);
+		dns_job_ready(wait[i]);
 	free(wait);
 }
 
@@ -554,7 +567,7 @@ static void
 dns_emit(struct dns_job *j, struct finding *f)
 {
 	if (j->emit)
-		sweep_emit(j->run->sw, f);
+		run_emit(j->run->cr, f);
 }
 
 static int
@@ -626,7 +639,7 @@ dns_tlsa_report(struct dns_job *j, const char *host, struct dns_entry *e)
 	if (!j->emit || e->reported || e->st != RESOLV_OK)
 		return;
 	e->reported = 1;
-	for (i = 0; j->run->sw->verbose && i < s->n; i++) {
+	for (i = 0; j->run->cr->verbose && i < s->n; i++) {
 		finding_init(&f, LEVEL_INFO, FINDING_DETAIL, NULL, EV_TLSA);
 		finding_add(&f, "mx", host);
 		finding_addu(&f, "usage", s->rr[i].usage);
@@ -635,21 +648,21 @@ dns_tlsa_report(struct dns_job *j, const char *host, struct dns_entry *e)
 		finding_addu(&f, "ad", (unsigned)s->ad);
 		finding_addu(&f, "len", s->rr[i].len);
 		dns_hexfield(&f, "data", s->rr[i].data, s->rr[i].len < 64 ? s->rr[i].len : 64);
-		sweep_emit(j->run->sw, &f);
+		run_emit(j->run->cr, &f);
 	}
 	if (s->malformed) {
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_TLSA_MALFORMED);
 		finding_add(&f, "mx", host);
 		finding_subject(&f);
 		finding_addu(&f, "count", s->malformed);
-		sweep_emit(j->run->sw, &f);
+		run_emit(j->run->cr, &f);
 	}
 	if (s->n && !s->ad) {
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_TLSA_INSECURE);
 		finding_add(&f, "mx", host);
 		finding_subject(&f);
 		finding_addu(&f, "records", s->n);
-		sweep_emit(j->run->sw, &f);
+		run_emit(j->run->cr, &f);
 	}
 }
 
@@ -669,7 +682,7 @@ dns_mx_detail(struct dns_job *j, unsigned pref, const char *host, const struct d
 	char buf[64];
 	unsigned i;
 
-	if (!j->emit || !j->run->sw->verbose)
+	if (!j->emit || !j->run->cr->verbose)
 		return;
 	for (i = 0; e && e->st == RESOLV_OK && i < e->n; i++) {
 		ip.family = e->type == T_A ? 4 : 6;
@@ -680,14 +693,14 @@ dns_mx_detail(struct dns_job *j, unsigned pref, const char *host, const struct d
 		finding_addu(&f, "pref", pref);
 		finding_add(&f, "mx", host);
 		finding_add(&f, "ip", buf);
-		sweep_emit(j->run->sw, &f);
+		run_emit(j->run->cr, &f);
 	}
 	if (!e) {
 		finding_init(&f, LEVEL_INFO, FINDING_DETAIL, NULL, EV_MX);
 		finding_add(&f, "domain", j->domain);
 		finding_addu(&f, "pref", pref);
 		finding_add(&f, "mx", host);
-		sweep_emit(j->run->sw, &f);
+		run_emit(j->run->cr, &f);
 	}
 }
 
@@ -945,7 +958,7 @@ dns_dkim_matches(const struct dns_dkim *d, const struct dkim_key *k)
 static void
 dns_dkim(struct dns_job *j)
 {
-	static struct dkim_key k;	/* 2 KB: not on the stack of a callback */
+	struct dkim_key *k = &j->run->key;
 	char name[DNS_NAMEMAX + 96];
 	const char *why = "no-record";
 	struct dns_entry *e;
@@ -959,12 +972,12 @@ dns_dkim(struct dns_job *j)
 		why = resolv_status_name(e->st);
 	for (i = 0; e->st == RESOLV_OK && i < e->n && !found; i++)
 		if (dkim_is_record((const char *)e->rd[i].p, e->rd[i].len))
-			found = dkim_parse((const char *)e->rd[i].p, e->rd[i].len, &k, &why) == 0;
+			found = dkim_parse((const char *)e->rd[i].p, e->rd[i].len, k, &why) == 0;
 	if (!found)
 		dns_dkim_finding(j, LEVEL_WARN, EV_DKIM_MISSING, why);
-	else if (!k.len)
+	else if (!k->len)
 		dns_dkim_finding(j, LEVEL_WARN, EV_DKIM_REVOKED, NULL);
-	else if (j->dkim->haskey && !dns_dkim_matches(j->dkim, &k))
+	else if (j->dkim->haskey && !dns_dkim_matches(j->dkim, k))
 		dns_dkim_finding(j, LEVEL_CRIT, EV_DKIM_KEY_MISMATCH, NULL);
 }
 
@@ -1066,88 +1079,36 @@ dns_job_run(struct dns_job *j)
 	j->emit = 1;
 	dns_job_eval(j);
 	j->done = 1;
-	if (--j->run->left == 0)
-		event_active(j->run->finish, EV_TIMEOUT, 0);
+	j->run->left--;
 }
 
-static void
-dns_run_free(struct dns_run *run)
-{
-	struct dns_entry *e;
-	unsigned i;
+static void dns_slice(struct check_run *);
 
-	if (!run)
+/* j is evaluated again in the next slice; never from inside c-ares. */
+static void
+dns_job_ready(struct dns_job *j)
+{
+	struct dns_run *run = j->run;
+
+	if (j->done || j->queued)
 		return;
-	resolv_free(run->res);
-	for (i = 0; run->hash && i < DNS_HASH; i++)
-		while ((e = run->hash[i])) {
-			run->hash[i] = e->hnext;
-			dns_entry_free(e);
-		}
-	free(run->hash);
-	free(run->jobs);
-	if (run->finish)
-		event_free(run->finish);
-	free(run);
+	j->queued = 1;
+	j->rnext = NULL;
+	*run->rtail = j;
+	run->rtail = &j->rnext;
+	if (run->rhead == j)	/* the queue was empty: no slice is pending */
+		run_yield(run->cr, dns_slice);
 }
 
 static void
-dns_hex(const unsigned char *p, size_t n, FILE *fp)
+dns_finish(struct dns_run *run)
 {
-	while (n--)
-		fprintf(fp, "%02x", *p++);
-}
-
-/* A host name safe to write as one word of a line: letters, digits, - _ . */
-static int
-dns_ldh(const char *s)
-{
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
-			return 0;
-	return 1;
-}
-
-/* The TLSA records of this server's MX hosts, replaced atomically. */
-static void
-dns_save_tlsa(struct dns_run *run)
-{
-	char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
-	struct dns_entry *e;
-	unsigned i, k;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", run->sw->conf->state, DNS_TLSA_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!(fp = fopen(tmp, "w")))
-		return;
-	for (i = 0; i < DNS_HASH; i++)
-		for (e = run->hash[i]; e; e = e->hnext) {
-			if (e->type != TLSA_TYPE || e->st != RESOLV_OK || !dns_ldh(e->name))
-				continue;
-			for (k = 0; k < e->tlsa->n; k++) {
-				fprintf(fp, "%s %d %u %u %u ", e->name + 9, e->tlsa->ad,
-				    e->tlsa->rr[k].usage, e->tlsa->rr[k].selector, e->tlsa->rr[k].mtype);
-				dns_hex(e->tlsa->rr[k].data, e->tlsa->rr[k].len, fp);
-				fputc('\n', fp);
-			}
-		}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0)
-		unlink(tmp);
-}
-
-static void
-dns_on_finish(evutil_socket_t fd, short what, void *arg)
-{
-	struct dns_run *run = arg;
-	struct sweep *sw = run->sw;
+	struct check_run *cr = run->cr;
 	struct timespec t;
 	struct finding f;
 	/* a failed lookup hid whatever depended on it: that is no reason to clear it */
 	int failed = run->failed > 0;
 
-	(void)fd;
-	(void)what;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_CHECKED);
 	finding_addu(&f, "domains", run->ndomains);
@@ -1155,12 +1116,62 @@ dns_on_finish(evutil_socket_t fd, short what, void *arg)
 	finding_addu(&f, "failed", run->failed);
 	finding_addu(&f, "ms", (unsigned long long)((t.tv_sec - run->t0.tv_sec) * 1000 +
 	    (t.tv_nsec - run->t0.tv_nsec) / 1000000));
-	sweep_emit(sw, &f);
-	if (!failed)
-		dns_save_tlsa(run);	/* else the last complete list stays */
-	dns_run_free(run);
-	sw->data = NULL;
-	sweep_done(sw, failed ? CHECK_FAILED : CHECK_OK);
+	run_emit(cr, &f);
+	run->checked = 1;
+	run_done(cr, failed ? CHECK_FAILED : CHECK_OK);
+}
+
+/* Evaluates ready jobs for at most DNS_SLICE_US, then gives the loop back. */
+static void
+dns_slice(struct check_run *cr)
+{
+	struct dns_run *run = cr->state;
+	struct timespec t0, t;
+	struct dns_job *j;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((j = run->rhead)) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000 + (t.tv_nsec - t0.tv_nsec) / 1000 > DNS_SLICE_US) {
+			run_yield(cr, dns_slice);
+			return;
+		}
+		if (!(run->rhead = j->rnext))
+			run->rtail = &run->rhead;
+		j->queued = 0;
+		dns_job_run(j);
+	}
+	if (!run->left)
+		dns_finish(run);
+}
+
+static void
+dns_cleanup(struct check_run *cr)
+{
+	struct dns_run *run = cr->state;
+	struct dns_entry *e;
+	unsigned i;
+
+	resolv_free(run->res);
+	run->res = NULL;
+	for (i = 0; run->hash && i < DNS_HASH; i++)
+		while ((e = run->hash[i])) {
+			run->hash[i] = e->hnext;
+			dns_entry_free(e);
+		}
+	free(run->hash);
+	run->hash = NULL;
+	free(run->jobs);
+	run->jobs = NULL;
+}
+
+static void
+dns_samples(const struct check_run *cr, struct metrics *m)
+{
+	const struct dns_run *run = cr->state;
+
+	if (run->checked)
+		metrics_add(m, &dns_metrics[0], NULL, NULL, (double)run->failed);
 }
 
 struct dns_domains {
@@ -1201,21 +1212,21 @@ dns_add_jobs(struct dns_run *run)
 {
 	struct dns_domains d = { run, 0 };
 	struct dns_job *jobs;
-	const char *v = conf_value(&var_domains);
+	const char *v = run->cf->domains;
 	unsigned i;
 
 	if (*v ? conf_list(v, dns_add_domain, &d) != 0 :
-	    control_read_lines(run->sw->conf, "rcpthosts", dns_add_domain, &d) < 0)
+	    control_read_lines(run->cr->conf, "rcpthosts", dns_add_domain, &d) < 0)
 		return -1;
-	if (!(jobs = realloc(run->jobs, (run->njobs + 1 + dns_conf.ndkim) * sizeof(*jobs))))
+	if (!(jobs = realloc(run->jobs, (run->njobs + 1 + run->cf->ndkim) * sizeof(*jobs))))
 		return -1;
 	run->jobs = jobs;
 	memset(&jobs[run->njobs], 0, sizeof(*jobs));
 	jobs[run->njobs++].kind = JOB_SELF;
-	for (i = 0; i < dns_conf.ndkim; i++) {
+	for (i = 0; i < run->cf->ndkim; i++) {
 		memset(&jobs[run->njobs], 0, sizeof(*jobs));
 		jobs[run->njobs].kind = JOB_DKIM;
-		jobs[run->njobs++].dkim = &dns_conf.dkim[i];
+		jobs[run->njobs++].dkim = &run->cf->dkim[i];
 	}
 	for (i = 0; i < run->njobs; i++)
 		jobs[i].run = run;
@@ -1223,54 +1234,53 @@ dns_add_jobs(struct dns_run *run)
 }
 
 static void
-dns_start(struct sweep *sw)
+dns_cannot_run(struct check_run *cr, const char *what, int errnum, const char *reason)
 {
-	struct dns_run *run;
 	struct finding f;
-	char err[256] = "out of memory";
-	unsigned i, n;
 
-	if (!(run = calloc(1, sizeof(*run))) || !(run->hash = calloc(DNS_HASH, sizeof(*run->hash))) ||
-	    !(run->finish = event_new(sw->base, -1, 0, dns_on_finish, run)) ||
-	    !(run->res = resolv_new(sw->base, conf_value(&var_servers), (unsigned)dns_conf.timeout,
+	finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
+	finding_add(&f, "what", what);
+	if (errnum)
+		finding_error(&f, errnum);
+	else
+		finding_add(&f, "reason", reason);
+	run_emit(cr, &f);
+	run_done(cr, CHECK_FAILED);
+}
+
+/* Every job is queued; the first slice runs from the event loop (the
+ * yield asked for here, so that a timer that cannot be made fails now). */
+static void
+dns_start(struct check_run *cr)
+{
+	struct dns_run *run = cr->state;
+	char err[256] = "out of memory";
+	unsigned i;
+
+	run->cr = cr;
+	run->cf = cr->config;
+	run->rtail = &run->rhead;
+	errno = ENOMEM;
+	if (!(run->hash = calloc(DNS_HASH, sizeof(*run->hash))) || run_yield(cr, dns_slice) < 0 ||
+	    !(run->res = resolv_new(cr->base, run->cf->servers, (unsigned)run->cf->timeout,
 	    err, sizeof(err)))) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
-		finding_add(&f, "what", "resolver");
-		finding_add(&f, "error", err);
-		sweep_emit(sw, &f);
-		dns_run_free(run);
-		sweep_done(sw, CHECK_FAILED);
+		dns_cannot_run(cr, "resolver", errno, err);
 		return;
 	}
-	run->sw = sw;
-	sw->data = run;
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
-	snprintf(run->me, sizeof(run->me), "%s", sw->conf->me);
-	if (dns_conf.nself) {
-		memcpy(run->self, dns_conf.self, sizeof(run->self));
-		run->nself = dns_conf.nself;
+	snprintf(run->me, sizeof(run->me), "%s", cr->conf->me);
+	if (run->cf->nself) {
+		memcpy(run->self, run->cf->self, sizeof(run->self));
+		run->nself = run->cf->nself;
 		run->selfst = 1;
 	}
 	if (dns_add_jobs(run) < 0) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CANNOT_RUN);
-		finding_add(&f, "what", "rcpthosts");
-		finding_add(&f, "error", strerror(errno));
-		sweep_emit(sw, &f);
-		dns_run_free(run);
-		sw->data = NULL;
-		sweep_done(sw, CHECK_FAILED);
+		dns_cannot_run(cr, "rcpthosts", errno ? errno : EIO, NULL);
 		return;
 	}
-	run->left = n = run->njobs;
-	for (i = 0; i < n; i++)
-		dns_job_run(&run->jobs[i]);
-}
-
-static void
-dns_cancel(struct sweep *sw)
-{
-	dns_run_free(sw->data);
-	sw->data = NULL;
+	run->left = run->njobs;
+	for (i = 0; i < run->njobs; i++)
+		dns_job_ready(&run->jobs[i]);
 }
 
 const struct check check_dns = {
@@ -1280,6 +1290,10 @@ const struct check check_dns = {
 	.vars = dns_vars,
 	.events = dns_events,
 	.configure = dns_configure,
+	.config_free = dns_config_free,
+	.run_size = sizeof(struct dns_run),
 	.start = dns_start,
-	.cancel = dns_cancel,
+	.cleanup = dns_cleanup,
+	.metrics = dns_metrics,
+	.samples = dns_samples,
 };

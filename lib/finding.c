@@ -1,5 +1,6 @@
 #include "finding.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,4 +94,15 @@ void
 finding_subject(struct finding *f)
 {
 	f->nsubject = f->nfields;
+}
+
+void
+finding_error(struct finding *f, int errnum)
+{
+	const char *name = strerrorname_np(errnum);
+
+	if (name)
+		finding_add(f, "error", name);
+	else
+		finding_addf(f, "error", "errno-%d", errnum);
 }

@@ -47,5 +47,8 @@ void finding_addf(struct finding *, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The fields added so far are the subject: what makes two findings "the same". */
 void finding_subject(struct finding *);
+/* The one form of an error: error=ENAME (strerrorname_np: "EACCES"), or
+ * error=errno-N for a number glibc has no name for. */
+void finding_error(struct finding *, int errnum);
 
 #endif

@@ -1,18 +1,23 @@
 /* The kmsg check: reads /dev/kmsg from where the last sweep stopped and
- * reports each crash of a watched program once. The parsing is in kmsg_parse.c. */
+ * reports each crash of a watched program once. It reads in slices of
+ * KMSG_CHUNK records and lets the event loop serve everything else between
+ * them (run_yield). The parsing is in kmsg_parse.c; the crashes also go to
+ * crashlog.h, and the service of a crash comes from there. */
 #include "kmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "svc.h"
+#include "crashlog.h"
+#include "metrics.h"
 
 #define KMSG_DEFAULT_PROGS \
 	"qmail-*,sendmail,splogger,tcp-env,bouncesaying,condredirect,datemail,elq," \
@@ -51,17 +56,26 @@ static const char *const kmsg_events[] = {
 };
 
 #define KMSG_LOOP_WINDOW 3600
-#define KMSG_CHUNK 512		/* reads per turn of the event loop */
+#define KMSG_CHUNK 512		/* reads per turn of the event loop, */
+#define KMSG_CHUNK_BYTES 262144	/* or bytes (a device of large reads) */
 #define KMSG_READBUF 16384	/* a record never exceeds 8 KiB; smaller reads fail */
 #define KMSG_PENDING 8		/* records to wait for the CPU: line of a fatal signal */
 #define KMSG_DUP_SEQ 64		/* a second line for the same pid within this is the same crash */
+#define KMSG_RECHECK 64		/* crashes looked at for one read again */
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
-static struct {
-	char *progs;
+static const struct metric_family kmsg_metrics[] = {
+	{ .name = "qmail_kmsg_crashes_total", .type = METRIC_COUNTER,
+	    .help = "Crashes of programs seen in the kernel log.", .label = { "prog", NULL },
+	    .perf = "kmsg_crashes", .uom = "c", .how = PERF_SUM },
+	{ .name = NULL }
+};
+
+struct kmsg_config {
 	unsigned long backlog, loop, maxrec;
 	char device[256];
-} cfg;
+	char progs[];		/* MAINTD_KMSG_PROGS */
+};
 
 /* the last reported crash and OOM kill: the kernel may print two lines for one */
 struct kmsg_last {
@@ -71,16 +85,27 @@ struct kmsg_last {
 };
 static struct kmsg_last last_crash, last_oom;
 
+/* crash lines of this run by program: the counter's samples */
+struct kmsg_count {
+	char prog[KMSG_NAME];
+	unsigned long n;
+};
+
 struct kmsg_run {
-	struct sweep *sw;
-	struct event *ev;
+	struct check_run *run;		/* NULL until start() set fd to -1 */
+	const struct kmsg_config *cf;
+	struct event *ev;		/* a FIFO's: readable again */
 	int fd;
+	int fifo;			/* the device is a FIFO: EAGAIN is not its end */
 	int pass;			/* 1: counting the backlog; 2: reporting */
 	int fresh;			/* no cursor: the backlog limit applies */
 	struct kmsg_cursor cur;
 	char bootid[KMSG_BOOTID];
 	struct kmsg_seq seq;
 	unsigned long long top;		/* 1 + the highest seq in the buffer */
+	unsigned long long prev;	/* the seq of the pass's last record */
+	int have_prev;
+	unsigned long counted;		/* records of this pass counted against MAXREC */
 	unsigned long records, crashes, lost, suppressed, bad, skip, skipped, found;
 	int more;
 	time_t boot_wall;
@@ -88,79 +113,75 @@ struct kmsg_run {
 	struct kmsg_event pend;		/* a fatal signal waiting for its CPU: line */
 	unsigned long long pend_seq, pend_usec;
 	int pend_left;
+	struct kmsg_count *counts;
+	size_t ncounts, capcounts;
 	char path[PATH_MAX + 32];
 	char buf[KMSG_READBUF];
 };
 
-static int
+static void *
 kmsg_configure(const struct conf *c, struct conf_err *err)
 {
 	const char *progs = conf_value(&var_progs), *dev = conf_value(&var_device), *why;
 	unsigned long backlog, loop, maxrec;
-	char *copy;
+	struct kmsg_config *cf;
+	size_t len = strlen(progs);
 
 	(void)c;
 	if (conf_ulong(&var_backlog, 0, 1000000, &backlog, err) < 0 ||
-	    conf_ulong(&var_loop, 0, KMSG_RING, &loop, err) < 0 ||
+	    conf_ulong(&var_loop, 0, CRASHLOG_RING, &loop, err) < 0 ||
 	    conf_ulong(&var_maxrec, 1, 100000000, &maxrec, err) < 0)
-		return -1;
-	if (kmsg_progs_valid(progs, &why) < 0)
-		return conf_set_err(err, var_progs.name, progs, why);
-	if (strlen(dev) >= sizeof(cfg.device))
-		return conf_set_err(err, var_device.name, dev, "too-long");
-	if (!(copy = strdup(progs)))
-		return conf_set_err(err, var_progs.name, progs, "no-memory");
-	free(cfg.progs);
-	cfg.progs = copy;
-	cfg.backlog = backlog;
-	cfg.loop = loop;
-	cfg.maxrec = maxrec;
-	snprintf(cfg.device, sizeof(cfg.device), "%s", dev);
-	return 0;
+		return NULL;
+	if (kmsg_progs_valid(progs, &why) < 0) {
+		conf_set_err(err, var_progs.name, progs, why);
+		return NULL;
+	}
+	if (strlen(dev) >= sizeof(cf->device)) {
+		conf_set_err(err, var_device.name, dev, "too-long");
+		return NULL;
+	}
+	if (!(cf = calloc(1, sizeof(*cf) + len + 1))) {
+		conf_set_err(err, var_progs.name, progs, "no-memory");
+		return NULL;
+	}
+	cf->backlog = backlog;
+	cf->loop = loop;
+	cf->maxrec = maxrec;
+	memcpy(cf->device, dev, strlen(dev) + 1);
+	memcpy(cf->progs, progs, len + 1);
+	return cf;
 }
 
 static void
-run_free(struct kmsg_run *r)
+kmsg_cleanup(struct check_run *run)
 {
+	struct kmsg_run *r = run->state;
+
+	if (!r->run)	/* start() never ran */
+		return;
 	if (r->ev)
 		event_free(r->ev);
 	if (r->fd >= 0)
 		close(r->fd);
-	r->sw->data = NULL;
-	free(r);
+	free(r->counts);
 }
 
+/* Could not read the kernel log: one condition, cleared when it works again.
+ * errnum 0: the boot id was short. */
 static void
-finish(struct kmsg_run *r, enum check_status st)
-{
-	struct sweep *sw = r->sw;
-
-	run_free(r);
-	sweep_done(sw, st);
-}
-
-static const char *
-errno_reason(int e)
-{
-	switch (e) {
-	case ENOENT: case ENODEV: case ENXIO: return "missing";
-	case EACCES: case EPERM: return "permission-denied";
-	default: return strerror(e);
-	}
-}
-
-/* Could not read the kernel log: one condition, cleared when it works again. */
-static void
-unavailable(struct kmsg_run *r, const char *what, const char *reason)
+unavailable(struct kmsg_run *r, const char *what, int errnum)
 {
 	struct finding f;
 
 	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_UNAVAILABLE);
 	finding_subject(&f);
-	finding_add(&f, "reason", reason);
 	finding_add(&f, "path", what);
-	sweep_emit(r->sw, &f);
-	finish(r, CHECK_FAILED);
+	if (errnum)
+		finding_error(&f, errnum);
+	else
+		finding_add(&f, "reason", "short");
+	run_emit(r->run, &f);
+	run_done(r->run, CHECK_FAILED);
 }
 
 static void
@@ -171,7 +192,7 @@ note(struct kmsg_run *r, enum level level, const char *event, const char *key,
 
 	finding_init(&f, level, FINDING_NOTE, NULL, event);
 	finding_addu(&f, key, val);
-	sweep_emit(r->sw, &f);
+	run_emit(r->run, &f);
 }
 
 static int
@@ -190,14 +211,19 @@ read_small(const char *path, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
+/* 0, or -1 with errno set (0: too short) */
 static int
 boot_id(char *out)
 {
 	char buf[64];
 	size_t n;
 
-	if (read_small(BOOT_ID_PATH, buf, sizeof(buf), &n) < 0 || n < KMSG_BOOTID - 1)
+	if (read_small(BOOT_ID_PATH, buf, sizeof(buf), &n) < 0)
 		return -1;
+	if (n < KMSG_BOOTID - 1) {
+		errno = 0;
+		return -1;
+	}
 	memcpy(out, buf, KMSG_BOOTID - 1);
 	out[KMSG_BOOTID - 1] = 0;
 	return 0;
@@ -207,27 +233,24 @@ boot_id(char *out)
 static int
 cursor_load(struct kmsg_run *r)
 {
+	struct finding f;
 	char buf[128];
 	size_t n;
 
-	snprintf(r->path, sizeof(r->path), "%s/kmsg.cursor", r->sw->conf->state);
+	snprintf(r->path, sizeof(r->path), "%s/kmsg.cursor", r->run->conf->state);
 	if (read_small(r->path, buf, sizeof(buf), &n) < 0) {
 		if (errno != ENOENT) {
-			struct finding f;
-
 			finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
-			finding_add(&f, "reason", strerror(errno));
-			sweep_emit(r->sw, &f);
+			finding_error(&f, errno);
+			run_emit(r->run, &f);
 		}
 		return 0;
 	}
 	if (kmsg_cursor_parse(buf, n, &r->cur) < 0) {
-		struct finding f;
-
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
 		finding_add(&f, "reason", "corrupt");
 		finding_addu(&f, "bytes", n);
-		sweep_emit(r->sw, &f);
+		run_emit(r->run, &f);
 		return 0;
 	}
 	return 1;
@@ -258,7 +281,7 @@ cursor_save(struct kmsg_run *r)
 		errno = e;
 		return -1;
 	}
-	if ((fd = open(r->sw->conf->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	if ((fd = open(r->run->conf->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(fd);
 		close(fd);
 	}
@@ -284,34 +307,62 @@ duplicate(struct kmsg_run *r, long pid, unsigned long long seq, struct kmsg_last
 	return 0;
 }
 
-/* Read again (the cursor could not be saved): already in the ring? */
+/* Read again (the cursor could not be saved): already in the crashlog? */
 static int
-ring_has(const struct kmsg_crash *k)
+known_crash(const struct crash *k)
 {
-	struct kmsg_crash c[64];
-	unsigned i, n = kmsg_recent(c, 64);
+	const struct crash *c;
+	unsigned i;
 
-	for (i = 0; i < n; i++)
-		if (c[i].seq == k->seq && c[i].pid == k->pid && strcmp(c[i].prog, k->prog) == 0)
+	for (i = 0; i < KMSG_RECHECK && (c = crashlog_get(i)); i++)
+		if (c->seq == k->seq && c->pid == k->pid && strcmp(c->prog, k->prog) == 0)
 			return 1;
 	return 0;
 }
 
 static void
-remember(struct kmsg_run *r, const char *prog, const struct kmsg_event *ev,
-    unsigned long long seq, unsigned long long usec, int oom)
+remember(const char *prog, const struct kmsg_event *ev, unsigned long long seq, time_t when,
+    int oom, const char *service)
 {
-	struct kmsg_crash c;
+	struct crash c;
+	size_t n = strnlen(prog, sizeof(c.prog) - 1);	/* cut to fit, on purpose */
 
 	memset(&c, 0, sizeof(c));
-	snprintf(c.prog, sizeof(c.prog), "%s", prog);
+	memcpy(c.prog, prog, n);
 	c.pid = ev->pid;
 	c.signal = ev->signal;
 	c.oom = oom;
-	c.when = r->boot_wall + (time_t)(usec / 1000000);
+	c.when = when;
 	c.seq = seq;
-	if (!ring_has(&c))
-		kmsg_ring_add(&c);
+	if (strlen(service) < sizeof(c.service))
+		memcpy(c.service, service, strlen(service) + 1);
+	if (!known_crash(&c))
+		crashlog_add(&c);
+}
+
+/* One more crash line of prog, for the counter. */
+static void
+count_crash(struct kmsg_run *r, const char *prog)
+{
+	struct kmsg_count *v;
+	size_t i;
+
+	for (i = 0; i < r->ncounts; i++)
+		if (strcmp(r->counts[i].prog, prog) == 0) {
+			r->counts[i].n++;
+			return;
+		}
+	if (r->ncounts == r->capcounts) {
+		size_t cap = r->capcounts ? r->capcounts * 2 : 8;
+
+		if (!(v = realloc(r->counts, cap * sizeof(*v))))
+			return;
+		r->counts = v;
+		r->capcounts = cap;
+	}
+	v = &r->counts[r->ncounts++];
+	snprintf(v->prog, sizeof(v->prog), "%s", prog);
+	v->n = 1;
 }
 
 static void
@@ -320,7 +371,7 @@ other(struct kmsg_run *r, const struct kmsg_event *ev)
 	char sig[16];
 	struct finding f;
 
-	if (!r->sw->verbose || r->pass != 2)
+	if (!r->run->verbose || r->pass != 2)
 		return;
 	finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, EV_OTHER);
 	finding_add(&f, "prog", ev->comm);
@@ -329,7 +380,7 @@ other(struct kmsg_run *r, const struct kmsg_event *ev)
 	finding_add(&f, "signal", kmsg_signame(ev->signal, sig, sizeof(sig)));
 	if (ev->file[0])
 		finding_add(&f, "file", ev->file);
-	sweep_emit(r->sw, &f);
+	run_emit(r->run, &f);
 }
 
 /* A watched crash or OOM kill to report? Counts it; 0 in pass 1 or backlog. */
@@ -351,18 +402,22 @@ static void
 crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
     unsigned long long usec)
 {
-	char prog[KMSG_NAME], sig[16], service[PATH_MAX + 8];
+	char prog[KMSG_NAME], sig[16], service[PATH_MAX + 8] = "";
+	time_t when = r->boot_wall + (time_t)(usec / 1000000);
+	int has_service = 0;
 	struct finding f;
 
 	if (duplicate(r, ev->pid, seq, r->pass == 1 ? &r->count_crash : &last_crash))
 		return;
-	if (!kmsg_prog_match(cfg.progs, ev->comm, ev->file, prog, sizeof(prog))) {
+	if (!kmsg_prog_match(r->cf->progs, ev->comm, ev->file, prog, sizeof(prog))) {
 		other(r, ev);
 		return;
 	}
 	if (r->pass == 2) {
 		r->crashes++;
-		remember(r, prog, ev, seq, usec, 0);
+		/* the supervised service that restarts it, as the svc check saw it */
+		has_service = crashlog_service_of(prog, ev->pid, when, service, sizeof(service));
+		remember(prog, ev, seq, when, 0, service);
 	}
 	if (!to_report(r))
 		return;
@@ -382,11 +437,10 @@ crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
 	boot_time(&f, usec);
 	finding_addu(&f, "seq", seq);
 	finding_subject(&f);
-	/* the supervised service that restarts it (after the subject: not part of it) */
-	if (svc_service_of(r->sw->conf, prog, ev->pid, r->boot_wall + (time_t)(usec / 1000000),
-	    service, sizeof(service)))
+	if (has_service)	/* after the subject: not part of it */
 		finding_add(&f, "service", service);
-	sweep_emit(r->sw, &f);
+	run_emit(r->run, &f);
+	count_crash(r, prog);
 }
 
 static void
@@ -398,10 +452,10 @@ oom(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
 
 	if (duplicate(r, ev->pid, seq, r->pass == 1 ? &r->count_oom : &last_oom))
 		return;
-	if (!kmsg_prog_match(cfg.progs, ev->comm, "", prog, sizeof(prog)))
+	if (!kmsg_prog_match(r->cf->progs, ev->comm, "", prog, sizeof(prog)))
 		return;
 	if (r->pass == 2)
-		remember(r, prog, ev, seq, usec, 1);
+		remember(prog, ev, seq, r->boot_wall + (time_t)(usec / 1000000), 1, "");
 	if (!to_report(r))
 		return;
 	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_OOM);
@@ -410,7 +464,7 @@ oom(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
 	boot_time(&f, usec);
 	finding_addu(&f, "seq", seq);
 	finding_subject(&f);
-	sweep_emit(r->sw, &f);
+	run_emit(r->run, &f);
 }
 
 static void
@@ -422,21 +476,31 @@ pend_flush(struct kmsg_run *r)
 	}
 }
 
+/* One record read. Every one counts against MAINTD_KMSG_MAXREC but those
+ * before the cursor in rising order: the buffer read again up to it. */
 static void
 record(struct kmsg_run *r, const char *buf, size_t len)
 {
 	struct kmsg_record rec;
 	struct kmsg_event ev;
 	long long lost;
+	int rising;
 
 	if (kmsg_parse_record(buf, len, &rec) < 0) {
+		r->counted++;
 		r->bad += r->pass == 2;
 		return;
 	}
 	if (rec.seq >= r->top)
 		r->top = rec.seq + 1;
-	if ((lost = kmsg_seq_step(&r->seq, rec.seq)) < 0)
+	rising = !r->have_prev || rec.seq > r->prev;
+	r->prev = rec.seq;
+	r->have_prev = 1;
+	if ((lost = kmsg_seq_step(&r->seq, rec.seq)) < 0) {
+		r->counted += !rising;
 		return;
+	}
+	r->counted++;
 	if (r->pass == 2)
 		r->lost += (unsigned long long)lost;
 	r->records++;
@@ -479,31 +543,36 @@ record(struct kmsg_run *r, const char *buf, size_t len)
 static void
 crash_loops(struct kmsg_run *r)
 {
-	static struct kmsg_crash c[KMSG_RING];
 	time_t since = time(NULL) - KMSG_LOOP_WINDOW;
-	unsigned i, j, n = kmsg_recent(c, KMSG_RING), count;
+	unsigned i, j, n = crashlog_count(), count;
+	const struct crash *c, *d;
 	struct finding f;
 
-	if (!cfg.loop)
+	if (!r->cf->loop)
 		return;
 	for (i = 0; i < n; i++) {
-		if (c[i].oom || c[i].when < since)
+		c = crashlog_get(i);
+		if (c->oom || c->when < since)
 			continue;
-		for (j = 0; j < i; j++)
-			if (!c[j].oom && c[j].when >= since && strcmp(c[j].prog, c[i].prog) == 0)
+		for (j = 0; j < i; j++) {
+			d = crashlog_get(j);
+			if (!d->oom && d->when >= since && strcmp(d->prog, c->prog) == 0)
 				break;
+		}
 		if (j < i)
 			continue;	/* counted with its newer crash */
-		for (count = 0, j = i; j < n; j++)
-			count += !c[j].oom && c[j].when >= since && strcmp(c[j].prog, c[i].prog) == 0;
-		if (count < cfg.loop)
+		for (count = 0, j = i; j < n; j++) {
+			d = crashlog_get(j);
+			count += !d->oom && d->when >= since && strcmp(d->prog, c->prog) == 0;
+		}
+		if (count < r->cf->loop)
 			continue;
 		finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_LOOP);
-		finding_add(&f, "prog", c[i].prog);
+		finding_add(&f, "prog", c->prog);
 		finding_subject(&f);
 		finding_addu(&f, "count", count);
 		finding_addu(&f, "window", KMSG_LOOP_WINDOW);
-		sweep_emit(r->sw, &f);
+		run_emit(r->run, &f);
 	}
 }
 
@@ -521,8 +590,8 @@ report(struct kmsg_run *r)
 	if (r->skipped) {
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BACKLOG);
 		finding_addu(&f, "count", r->skipped);
-		finding_addu(&f, "limit", cfg.backlog);
-		sweep_emit(r->sw, &f);
+		finding_addu(&f, "limit", r->cf->backlog);
+		run_emit(r->run, &f);
 	}
 	if (r->bad)
 		note(r, LEVEL_WARN, EV_BADRECORD, "count", r->bad);
@@ -533,33 +602,36 @@ report(struct kmsg_run *r)
 		finding_addu(&f, "seq", r->seq.next - 1);
 	if (r->more)
 		finding_addu(&f, "more", 1);
-	sweep_emit(r->sw, &f);
+	run_emit(r->run, &f);
 }
 
+/* The end of the run: its report, the cursor, run_done. */
 static void
 done(struct kmsg_run *r)
 {
 	struct finding f;
+	int e;
 
 	if (r->top && r->seq.next > r->top) {
 		/* a cursor past the end of this boot's log would skip what comes */
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
 		finding_add(&f, "reason", "ahead");
 		finding_addu(&f, "seq", r->seq.next);
-		sweep_emit(r->sw, &f);
+		run_emit(r->run, &f);
 		r->seq.next = r->top;
 	}
 	report(r);
 	r->cur.next = r->seq.next;
 	if (cursor_save(r) < 0) {
+		e = errno;
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CURSORFAIL);
-		finding_add(&f, "reason", strerror(errno));
 		finding_add(&f, "path", r->path);
-		sweep_emit(r->sw, &f);
-		finish(r, CHECK_FAILED);
+		finding_error(&f, e);
+		run_emit(r->run, &f);
+		run_done(r->run, CHECK_FAILED);
 		return;
 	}
-	finish(r, CHECK_OK);
+	run_done(r->run, CHECK_OK);
 }
 
 /* kmsg_test_source(): records from memory instead of the device */
@@ -579,13 +651,23 @@ kmsg_test_source(const char *const *records, unsigned n)
 static int
 device_open(struct kmsg_run *r)
 {
+	struct stat st;
+
+	if (r->ev) {
+		event_free(r->ev);
+		r->ev = NULL;
+	}
 	if (r->fd >= 0)
 		close(r->fd);
+	r->fifo = 0;
 	if (test_src.rec) {
 		test_src.at = 0;
 		return r->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
-	r->fd = open(cfg.device, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* O_NONBLOCK: /dev/kmsg says EAGAIN at its end; a FIFO opens without a writer */
+	if ((r->fd = open(r->cf->device, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+	    fstat(r->fd, &st) == 0)
+		r->fifo = S_ISFIFO(st.st_mode);
 	return r->fd;
 }
 
@@ -616,8 +698,9 @@ device_read(struct kmsg_run *r)
 static int
 pass_two(struct kmsg_run *r)
 {
-	r->skip = r->found > cfg.backlog ? r->found - cfg.backlog : 0;
-	r->found = r->records = 0;
+	r->skip = r->found > r->cf->backlog ? r->found - r->cf->backlog : 0;
+	r->found = r->records = r->counted = 0;
+	r->have_prev = 0;
 	r->pend_left = 0;
 	r->seq.next = 0;
 	r->seq.known = 0;
@@ -625,33 +708,61 @@ pass_two(struct kmsg_run *r)
 	return device_open(r);
 }
 
-static void
-on_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct kmsg_run *r = arg;
-	unsigned i;
-	ssize_t n;
+static void kmsg_slice(struct check_run *);
 
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
 	(void)fd;
 	(void)what;
-	for (i = 0; i < KMSG_CHUNK; i++) {
-		if (r->records >= cfg.maxrec) {
+	kmsg_slice(arg);
+}
+
+/* A FIFO with nothing to read yet: its next bytes, or its writer's close. */
+static int
+wait_readable(struct kmsg_run *r)
+{
+	if (!r->ev && !(r->ev = event_new(r->run->base, r->fd, EV_READ, on_readable, r->run)))
+		return -1;
+	return event_add(r->ev, NULL);
+}
+
+/* Up to KMSG_CHUNK records (or KMSG_CHUNK_BYTES), then the event loop
+ * serves the rest of the world before the next slice: signals, timers, the
+ * run's time limit. */
+static void
+kmsg_slice(struct check_run *run)
+{
+	struct kmsg_run *r = run->state;
+	size_t bytes = 0;
+	unsigned i;
+	ssize_t n;
+	int bound;
+
+	for (i = 0; i < KMSG_CHUNK && bytes < KMSG_CHUNK_BYTES; i++) {
+		if ((bound = r->counted >= r->cf->maxrec)) {
 			if (r->pass == 2) {
 				r->more = 1;
 				done(r);
 				return;
 			}
-			n = -1, errno = EAGAIN;
+			n = -1, errno = EAGAIN;	/* pass 1: as if at the end */
 		} else
 			n = device_read(r);
 		if (n > 0) {
 			record(r, r->buf, (size_t)n);
+			bytes += (size_t)n;
 			continue;
 		}
 		if (n < 0 && (errno == EPIPE || errno == EINTR))
 			continue;	/* EPIPE: overwritten; the seq gap counts them */
 		if (n < 0 && errno != EAGAIN) {
-			unavailable(r, cfg.device, errno_reason(errno));
+			unavailable(r, r->cf->device, errno);
+			return;
+		}
+		if (n < 0 && r->fifo && !bound) {
+			if (wait_readable(r) < 0)
+				run_done(run, CHECK_FAILED);
 			return;
 		}
 		if (r->pass == 2) {
@@ -659,11 +770,12 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (pass_two(r) < 0) {
-			unavailable(r, cfg.device, errno_reason(errno));
+			unavailable(r, r->cf->device, errno);
 			return;
 		}
 	}
-	event_active(r->ev, EV_TIMEOUT, 0);
+	if (run_yield(run, kmsg_slice) < 0)
+		run_done(run, CHECK_FAILED);
 }
 
 static time_t
@@ -677,21 +789,17 @@ boot_wall(void)
 }
 
 static void
-kmsg_start(struct sweep *sw)
+kmsg_start(struct check_run *run)
 {
-	struct kmsg_run *r = calloc(1, sizeof(*r));
+	struct kmsg_run *r = run->state;
 	int have;
 
-	if (!r) {
-		sweep_done(sw, CHECK_FAILED);
-		return;
-	}
-	r->sw = sw;
 	r->fd = -1;
-	sw->data = r;
+	r->run = run;
+	r->cf = run->config;
 	r->boot_wall = boot_wall();
 	if (boot_id(r->bootid) < 0) {
-		unavailable(r, BOOT_ID_PATH, errno_reason(errno));
+		unavailable(r, BOOT_ID_PATH, errno);
 		return;
 	}
 	have = cursor_load(r);
@@ -705,21 +813,21 @@ kmsg_start(struct sweep *sw)
 	memcpy(r->cur.bootid, r->bootid, sizeof(r->cur.bootid));
 	r->pass = r->fresh ? 1 : 2;
 	if (device_open(r) < 0) {
-		unavailable(r, cfg.device, errno_reason(errno));
+		unavailable(r, r->cf->device, errno);
 		return;
 	}
-	if (!(r->ev = event_new(sw->base, -1, 0, on_read, r))) {
-		finish(r, CHECK_FAILED);
-		return;
-	}
-	event_active(r->ev, EV_TIMEOUT, 0);
+	if (run_yield(run, kmsg_slice) < 0)
+		run_done(run, CHECK_FAILED);
 }
 
 static void
-kmsg_cancel(struct sweep *sw)
+kmsg_samples(const struct check_run *run, struct metrics *m)
 {
-	if (sw->data)
-		run_free(sw->data);
+	const struct kmsg_run *r = run->state;
+	size_t i;
+
+	for (i = 0; i < r->ncounts; i++)
+		metrics_add(m, &kmsg_metrics[0], r->counts[i].prog, NULL, (double)r->counts[i].n);
 }
 
 const struct check check_kmsg = {
@@ -729,6 +837,9 @@ const struct check check_kmsg = {
 	.vars = kmsg_vars,
 	.events = kmsg_events,
 	.configure = kmsg_configure,
+	.run_size = sizeof(struct kmsg_run),
 	.start = kmsg_start,
-	.cancel = kmsg_cancel,
+	.cleanup = kmsg_cleanup,
+	.metrics = kmsg_metrics,
+	.samples = kmsg_samples,
 };

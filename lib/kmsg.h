@@ -2,15 +2,12 @@
  *
  * Pure parts (no I/O, fuzzed): the record parser, the crash classifier,
  * the program matcher and the cursor codec. The check (check_kmsg) reads
- * /dev/kmsg from a persistent cursor and emits the findings.
- *
- * kmsg_recent() is for other checks (svc) that cross-reference crashes
- * with restarting services: it reads the ring of crashes this process saw. */
+ * /dev/kmsg from a persistent cursor and emits the findings; the crashes it
+ * reads also go to crashlog.h, where other checks (svc) find them. */
 #ifndef KMSG_H
 #define KMSG_H
 
 #include <stddef.h>
-#include <time.h>
 
 #include "check.h"
 
@@ -87,25 +84,6 @@ struct kmsg_seq {
 /* A record's seq: -1 when already done (skip it), else how many records
  * were lost (overwritten unread) before it. */
 long long kmsg_seq_step(struct kmsg_seq *, unsigned long long seq);
-
-/* A crash this process has seen, for kmsg_recent(). */
-struct kmsg_crash {
-	char prog[64];
-	long pid;		/* -1 unknown */
-	int signal;		/* SIGKILL (9) for an OOM kill */
-	int oom;
-	time_t when;		/* wall clock of the kernel record */
-	unsigned long long seq;
-};
-
-#define KMSG_RING 1024
-
-/* Copies up to max crashes of watched programs seen by this process in its
- * recent runs (at most KMSG_RING), newest first; returns the count. */
-unsigned kmsg_recent(struct kmsg_crash *out, unsigned max);
-/* Adds to that ring (the check does; exposed for tests). */
-void kmsg_ring_add(const struct kmsg_crash *);
-void kmsg_ring_clear(void);
 
 /* Tests: the following runs read these records (one per read; "EPIPE" fails
  * like an overwritten record) instead of the device; NULL: the device. */

@@ -546,31 +546,3 @@ kmsg_seq_step(struct kmsg_seq *s, unsigned long long seq)
 	s->known = 1;
 	return lost > (unsigned long long)LLONG_MAX ? LLONG_MAX : (long long)lost;
 }
-
-static struct kmsg_crash ring[KMSG_RING];
-static unsigned ring_head, ring_n;	/* next slot; entries held */
-
-void
-kmsg_ring_add(const struct kmsg_crash *c)
-{
-	ring[ring_head] = *c;
-	ring_head = (ring_head + 1) % KMSG_RING;
-	if (ring_n < KMSG_RING)
-		ring_n++;
-}
-
-void
-kmsg_ring_clear(void)
-{
-	ring_head = ring_n = 0;
-}
-
-unsigned
-kmsg_recent(struct kmsg_crash *out, unsigned max)
-{
-	unsigned i;
-
-	for (i = 0; i < max && i < ring_n; i++)
-		out[i] = ring[(ring_head + KMSG_RING - 1 - i) % KMSG_RING];
-	return i;
-}

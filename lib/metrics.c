@@ -8,57 +8,39 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "check.h"	/* enum maintd_status */
 #include "logline.h"
 
-enum fam {
-	F_FINDINGS, F_FAILED, F_SWEEP_DURATION, F_SWEEP_LAST,
-	F_QUEUE_MESSAGES, F_QUEUE_TODO, F_QUEUE_OLDEST, F_QUEUE_RECIPIENTS,
-	F_TCPTO_ENTRIES, F_TCPTO_PRUNED, F_KMSG_CRASHES,
-	F_TLS_EXPIRY, F_TLS_OK, F_DNS_FAILURES, F_SVC_UP, F_SVC_RESTARTS,
-	F_COUNT
+/* The daemon's own families: fed by the runner, about every check alike. */
+static const struct metric_family daemon_families[] = {
+	{ .name = "qmail_maintd_findings", .type = METRIC_GAUGE,
+	    .help = "Warn and crit findings of the last run of each check.",
+	    .label = { "check", "level" } },
+	{ .name = "qmail_maintd_check_failed", .type = METRIC_GAUGE,
+	    .help = "1 when the last run of the check could not check or timed out.",
+	    .label = { "check" } },
+	{ .name = "qmail_maintd_sweep_duration_seconds", .type = METRIC_GAUGE,
+	    .help = "Duration of the last sweep.",
+	    .perf = "sweep_duration", .uom = "s", .how = PERF_FIRST },
+	{ .name = "qmail_maintd_last_sweep_timestamp_seconds", .type = METRIC_GAUGE,
+	    .help = "Unix time the last sweep ended." },
+	{ .name = NULL }
 };
-
-static const struct family {
-	const char *name, *type, *help, *label1, *label2;
-} families[F_COUNT] = {
-	{ "qmail_maintd_findings", "gauge",
-	    "Warn and crit findings of the last run of each check.", "check", "level" },
-	{ "qmail_maintd_check_failed", "gauge",
-	    "1 when the last run of the check could not check or timed out.", "check", NULL },
-	{ "qmail_maintd_sweep_duration_seconds", "gauge",
-	    "Duration of the last sweep.", NULL, NULL },
-	{ "qmail_maintd_last_sweep_timestamp_seconds", "gauge",
-	    "Unix time the last sweep ended.", NULL, NULL },
-	{ "qmail_queue_messages", "gauge", "Messages in the qmail queue.", NULL, NULL },
-	{ "qmail_queue_todo", "gauge", "Messages in queue/todo, not yet preprocessed.", NULL, NULL },
-	{ "qmail_queue_oldest_seconds", "gauge", "Age of the oldest queued message.", NULL, NULL },
-	{ "qmail_queue_recipients", "gauge",
-	    "Recipients of queued messages: pending or done.", "state", NULL },
-	{ "qmail_tcpto_entries", "gauge", "Used entries of the tcpto table.", NULL, NULL },
-	{ "qmail_tcpto_pruned_total", "counter", "tcpto entries pruned.", NULL, NULL },
-	{ "qmail_kmsg_crashes_total", "counter",
-	    "Crashes of programs seen in the kernel log.", "prog", NULL },
-	{ "qmail_tls_cert_expiry_seconds", "gauge",
-	    "Seconds until the certificate of the probed service expires.", "target", NULL },
-	{ "qmail_tls_probe_ok", "gauge", "1 when the last TLS probe of the target succeeded.",
-	    "target", NULL },
-	{ "qmail_dns_lookup_failures_total", "counter", "DNS lookups that failed.", NULL, NULL },
-	{ "qmail_svc_up", "gauge", "1 when the supervised service is up.", "service", NULL },
-	{ "qmail_svc_restarts_total", "counter",
-	    "Restarts of the supervised service observed by the svc check.", "service", NULL },
-};
+#define FAM_FINDINGS (&daemon_families[0])
+#define FAM_FAILED (&daemon_families[1])
+#define FAM_SWEEP_DURATION (&daemon_families[2])
+#define FAM_SWEEP_LAST (&daemon_families[3])
 
 struct sample {
-	enum fam fam;
+	const struct metric_family *fam;
 	char *l1, *l2;
-	size_t l1len, l2len;
 	double v;
-	char *owner;		/* the check whose next run drops it; NULL: kept */
+	char *owner;		/* the check whose next run end drops it; NULL: kept */
 	double warn, crit;	/* thresholds for the perfdata, NAN: none */
 };
 
 #define METRICS_TOP 3
+#define METRICS_LISTS 64
 
 struct top {
 	enum level level;
@@ -69,7 +51,9 @@ struct top {
 struct metrics {
 	struct sample *s;
 	size_t n, cap;
-	double cert_warn, cert_crit;	/* days; NAN: unknown */
+	const struct metric_family *list[METRICS_LISTS];	/* families in output order */
+	unsigned nlist;
+	const char *owner;	/* of the gauges set now */
 	struct top top[METRICS_TOP];
 	unsigned ntop;
 };
@@ -80,37 +64,19 @@ metrics_new(void)
 	struct metrics *m = calloc(1, sizeof(struct metrics));
 
 	if (m)
-		m->cert_warn = m->cert_crit = NAN;
+		metrics_register(m, daemon_families);
 	return m;
 }
 
-static const struct confvar *
-find_var(const struct conf *c, const char *name)
+int
+metrics_register(struct metrics *m, const struct metric_family *fams)
 {
-	const struct check *ck;
-	unsigned i, j;
-
-	for (i = 0; i < c->nchecks; i++)
-		for (ck = c->checks[i], j = 0; ck->vars && ck->vars[j]; j++)
-			if (strcmp(ck->vars[j]->name, name) == 0)
-				return ck->vars[j];
-	return NULL;
-}
-
-void
-metrics_configure(struct metrics *m, const struct conf *c)
-{
-	const struct confvar *w = find_var(c, "MAINTD_CERT_WARN_DAYS");
-	const struct confvar *cr = find_var(c, "MAINTD_CERT_CRIT_DAYS");
-	struct conf_err err;
-	unsigned long wv, cv;
-
-	m->cert_warn = m->cert_crit = NAN;
-	if (w && cr && conf_ulong(w, 0, 100000, &wv, &err) == 0 &&
-	    conf_ulong(cr, 0, 100000, &cv, &err) == 0) {
-		m->cert_warn = (double)wv;
-		m->cert_crit = (double)cv;
-	}
+	if (!fams)
+		return 0;
+	if (m->nlist == METRICS_LISTS)
+		return -1;
+	m->list[m->nlist++] = fams;
+	return 0;
 }
 
 static void
@@ -137,48 +103,45 @@ metrics_free(struct metrics *m)
 }
 
 static int
-same(const char *a, size_t alen, const void *b, size_t blen)
+same(const char *a, const char *b)
 {
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
-static char *
-memdup0(const void *p, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d) {
-		if (n)
-			memcpy(d, p, n);
-		d[n] = 0;
-	}
-	return d;
+	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 static struct sample *
-lookup(const struct metrics *m, enum fam fam, const void *l1, size_t l1len,
-    const void *l2, size_t l2len)
+lookup(const struct metrics *m, const struct metric_family *fam, const char *l1,
+    const char *l2)
 {
 	struct sample *s;
 	size_t i;
 
 	for (i = 0; i < m->n; i++) {
 		s = &m->s[i];
-		if (s->fam == fam && same(s->l1, s->l1len, l1, l1len) &&
-		    same(s->l2, s->l2len, l2, l2len))
+		if (s->fam == fam && same(s->l1, l1) && same(s->l2, l2))
 			return s;
 	}
 	return NULL;
 }
 
+static const struct sample *
+lookup_first(const struct metrics *m, const struct metric_family *fam)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->s[i].fam == fam)
+			return &m->s[i];
+	return NULL;
+}
+
 /* The sample of the family with these labels, created at 0 when new. */
 static struct sample *
-sample(struct metrics *m, enum fam fam, const void *l1, size_t l1len,
-    const void *l2, size_t l2len, const char *owner)
+sample(struct metrics *m, const struct metric_family *fam, const char *l1, const char *l2,
+    const char *owner)
 {
 	struct sample *s;
 
-	if ((s = lookup(m, fam, l1, l1len, l2, l2len)))
+	if ((s = lookup(m, fam, l1, l2)))
 		return s;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
@@ -192,9 +155,7 @@ sample(struct metrics *m, enum fam fam, const void *l1, size_t l1len,
 	memset(s, 0, sizeof(*s));
 	s->fam = fam;
 	s->warn = s->crit = NAN;
-	s->l1len = l1len;
-	s->l2len = l2len;
-	if ((l1 && !(s->l1 = memdup0(l1, l1len))) || (l2 && !(s->l2 = memdup0(l2, l2len))) ||
+	if ((l1 && !(s->l1 = strdup(l1))) || (l2 && !(s->l2 = strdup(l2))) ||
 	    (owner && !(s->owner = strdup(owner)))) {
 		sample_clear(s);
 		return NULL;
@@ -203,22 +164,58 @@ sample(struct metrics *m, enum fam fam, const void *l1, size_t l1len,
 	return s;
 }
 
-static void
-set(struct metrics *m, enum fam fam, const void *l1, size_t l1len, double v, const char *owner)
+void
+metrics_set(struct metrics *m, const struct metric_family *fam, const char *l1,
+    const char *l2, double v)
 {
-	struct sample *s = sample(m, fam, l1, l1len, NULL, 0, owner);
+	struct sample *s = sample(m, fam, l1, l2, m->owner);
 
 	if (s)
 		s->v = v;
 }
 
-static void
-add(struct metrics *m, enum fam fam, const void *l1, size_t l1len, double v)
+void
+metrics_add(struct metrics *m, const struct metric_family *fam, const char *l1,
+    const char *l2, double v)
 {
-	struct sample *s = sample(m, fam, l1, l1len, NULL, 0, NULL);
+	struct sample *s = sample(m, fam, l1, l2, NULL);
 
 	if (s)
 		s->v += v;
+}
+
+void
+metrics_limits(struct metrics *m, const struct metric_family *fam, const char *l1,
+    const char *l2, double warn, double crit)
+{
+	struct sample *s = lookup(m, fam, l1, l2);
+
+	if (s) {
+		s->warn = warn;
+		s->crit = crit;
+	}
+}
+
+void
+metrics_owner(struct metrics *m, const char *check)
+{
+	m->owner = check;
+}
+
+/* Drops the samples the check owns of the families that pass keep == 0. */
+static void
+drop_owned(struct metrics *m, const char *check, int findings)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < m->n; i++) {
+		if (m->s[i].owner && strcmp(m->s[i].owner, check) == 0 &&
+		    (m->s[i].fam == FAM_FINDINGS) == findings)
+			sample_clear(&m->s[i]);
+		else
+			m->s[j++] = m->s[i];
+	}
+	m->n = j;
 }
 
 void
@@ -226,13 +223,7 @@ metrics_run_begin(struct metrics *m, const char *check)
 {
 	size_t i, j;
 
-	for (i = j = 0; i < m->n; i++) {
-		if (m->s[i].owner && strcmp(m->s[i].owner, check) == 0)
-			sample_clear(&m->s[i]);
-		else
-			m->s[j++] = m->s[i];
-	}
-	m->n = j;
+	drop_owned(m, check, 1);
 	for (i = j = 0; i < m->ntop; i++) {
 		if (strcmp(m->top[i].owner, check) == 0)
 			free(m->top[i].owner);
@@ -241,141 +232,24 @@ metrics_run_begin(struct metrics *m, const char *check)
 	}
 	m->ntop = j;
 	/* zeros, so that an alert on the series sees the check ran clean */
-	sample(m, F_FINDINGS, check, strlen(check), "warn", 4, check);
-	sample(m, F_FINDINGS, check, strlen(check), "crit", 4, check);
+	sample(m, FAM_FINDINGS, check, "warn", check);
+	sample(m, FAM_FINDINGS, check, "crit", check);
 }
 
 void
 metrics_run_end(struct metrics *m, const char *check, int failed)
 {
-	set(m, F_FAILED, check, strlen(check), failed ? 1 : 0, check);
+	drop_owned(m, check, 0);
+	m->owner = check;
+	metrics_set(m, FAM_FAILED, check, NULL, failed ? 1 : 0);
 }
 
 void
 metrics_sweep(struct metrics *m, double seconds, time_t end)
 {
-	set(m, F_SWEEP_DURATION, NULL, 0, seconds, NULL);
-	set(m, F_SWEEP_LAST, NULL, 0, (double)end, NULL);
-}
-
-static int
-field(const struct finding *f, const char *key, const char **v, size_t *len)
-{
-	unsigned i;
-
-	for (i = 0; i < f->nfields; i++)
-		if (strcmp(f->field[i].key, key) == 0) {
-			*v = f->buf + f->field[i].off;
-			*len = f->field[i].len;
-			return 1;
-		}
-	return 0;
-}
-
-/* A decimal number field (optional sign, digits, optional fraction). */
-static int
-number(const struct finding *f, const char *key, double *out)
-{
-	char tmp[64], *end;
-	const char *v;
-	size_t len, i;
-
-	if (!field(f, key, &v, &len) || len == 0 || len >= sizeof(tmp))
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') || v[i] == '.' || (i == 0 && v[i] == '-')))
-			return 0;
-	memcpy(tmp, v, len);
-	tmp[len] = 0;
-	*out = strtod(tmp, &end);
-	/* bounded: a line never overflows its number buffer */
-	return *end == 0 && *out > -1e18 && *out < 1e18;
-}
-
-static int
-is(const struct finding *f, const char *check, const char *event)
-{
-	return strcmp(f->check, check) == 0 && strcmp(f->event, event) == 0;
-}
-
-static void
-set_field(struct metrics *m, const struct finding *f, const char *key, enum fam fam)
-{
-	double v;
-
-	if (number(f, key, &v))
-		set(m, fam, NULL, 0, v, f->check);
-}
-
-static void
-from_queue(struct metrics *m, const struct finding *f)
-{
-	double v;
-
-	set_field(m, f, "messages", F_QUEUE_MESSAGES);
-	set_field(m, f, "todo", F_QUEUE_TODO);
-	set_field(m, f, "oldest", F_QUEUE_OLDEST);
-	if (number(f, "recipients", &v))
-		set(m, F_QUEUE_RECIPIENTS, "pending", 7, v, f->check);
-	if (number(f, "done", &v))
-		set(m, F_QUEUE_RECIPIENTS, "done", 4, v, f->check);
-}
-
-/* The tls check's events of a probe that got no TLS session. */
-static int
-probe_failed(const char *event)
-{
-	static const char *const failed[] = { "not-listening", "connect-failed", "no-banner",
-		"busy", "dialogue-failed", "starttls-missing", "handshake-failed", "setup-failed",
-		NULL };
-	unsigned i;
-
-	for (i = 0; failed[i]; i++)
-		if (strcmp(event, failed[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-from_tls(struct metrics *m, const struct finding *f)
-{
-	struct sample *s;
-	const char *t;
-	size_t tlen;
-	double v;
-	int ok;
-
-	if (!field(f, "target", &t, &tlen))
-		return;
-	if (number(f, "days", &v) || (number(f, "seconds", &v) && (v /= 86400, 1))) {
-		if ((s = sample(m, F_TLS_EXPIRY, t, tlen, NULL, 0, f->check))) {
-			s->v = v * 86400;
-			if (number(f, "warn", &v))
-				s->warn = v;
-			if (number(f, "crit", &v))
-				s->crit = v;
-		}
-	}
-	/* any other finding of the target means the TLS handshake worked; a failure wins */
-	ok = !probe_failed(f->event);
-	if (ok && !lookup(m, F_TLS_OK, t, tlen, NULL, 0))
-		set(m, F_TLS_OK, t, tlen, 1, f->check);
-	else if (!ok)
-		set(m, F_TLS_OK, t, tlen, 0, f->check);
-}
-
-static void
-from_svc(struct metrics *m, const struct finding *f)
-{
-	const char *p, *st;
-	size_t plen, stlen;
-	double v;
-
-	if (!field(f, "path", &p, &plen) || !field(f, "state", &st, &stlen))
-		return;
-	set(m, F_SVC_UP, p, plen, same("up", 2, st, stlen), f->check);
-	if (number(f, "total", &v))
-		set(m, F_SVC_RESTARTS, p, plen, v, f->check);
+	m->owner = NULL;
+	metrics_set(m, FAM_SWEEP_DURATION, NULL, NULL, seconds);
+	metrics_set(m, FAM_SWEEP_LAST, NULL, NULL, (double)end);
 }
 
 /* Remembers the worst findings for the plugin summary. */
@@ -404,40 +278,18 @@ top(struct metrics *m, const struct finding *f)
 	m->ntop++;
 }
 
+/* Counts the warn and crit findings of the check's run. */
 void
 metrics_finding(struct metrics *m, const struct finding *f)
 {
-	double v;
+	struct sample *s;
 
-	if (!f->check || !f->event)
+	if (!f->check || !f->event || (f->level != LEVEL_WARN && f->level != LEVEL_CRIT))
 		return;
-	if (f->level == LEVEL_WARN || f->level == LEVEL_CRIT) {
-		struct sample *s = sample(m, F_FINDINGS, f->check, strlen(f->check),
-		    f->level == LEVEL_CRIT ? "crit" : "warn", 4, f->check);
-
-		if (s)
-			s->v++;
-		top(m, f);
-	}
-	if (is(f, "queue", "stats"))
-		from_queue(m, f);
-	else if (is(f, "tcpto", "table")) {
-		set_field(m, f, "used", F_TCPTO_ENTRIES);
-		if (number(f, "pruned", &v))
-			add(m, F_TCPTO_PRUNED, NULL, 0, v);
-	} else if (is(f, "kmsg", "crash")) {
-		const char *p;
-		size_t plen;
-
-		if (field(f, "prog", &p, &plen))
-			add(m, F_KMSG_CRASHES, p, plen, 1);
-	} else if (strcmp(f->check, "tls") == 0)
-		from_tls(m, f);
-	else if (is(f, "dns", "checked")) {
-		if (number(f, "failed", &v))
-			add(m, F_DNS_FAILURES, NULL, 0, v);
-	} else if (is(f, "svc", "service"))
-		from_svc(m, f);
+	if ((s = sample(m, FAM_FINDINGS, f->check, f->level == LEVEL_CRIT ? "crit" : "warn",
+	    f->check)))
+		s->v++;
+	top(m, f);
 }
 
 struct buf {
@@ -511,10 +363,10 @@ metrics_escape_label(char *out, size_t size, const void *val, size_t len)
 }
 
 static void
-put_label(struct buf *b, const char *key, const char *val, size_t len, int first)
+put_label(struct buf *b, const char *key, const char *val, int first)
 {
 	char esc[1024];
-	size_t n = metrics_escape_label(esc, sizeof(esc), val, len);
+	size_t n = metrics_escape_label(esc, sizeof(esc), val, val ? strlen(val) : 0);
 
 	puts_(b, first ? "{" : ",");
 	puts_(b, key);
@@ -541,43 +393,47 @@ put_value(struct buf *b, double v)
 	puts_(b, num);
 }
 
+static void
+put_family(struct buf *b, const struct metrics *m, const struct metric_family *fm)
+{
+	const struct sample *s;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < m->n; i++) {
+		s = &m->s[i];
+		if (s->fam != fm)
+			continue;
+		if (!any++) {
+			puts_(b, "# HELP ");
+			puts_(b, fm->name);
+			puts_(b, " ");
+			puts_(b, fm->help);
+			puts_(b, "\n# TYPE ");
+			puts_(b, fm->name);
+			puts_(b, fm->type == METRIC_COUNTER ? " counter\n" : " gauge\n");
+		}
+		puts_(b, fm->name);
+		if (fm->label[0])
+			put_label(b, fm->label[0], s->l1, 1);
+		if (fm->label[0] && fm->label[1])
+			put_label(b, fm->label[1], s->l2, 0);
+		if (fm->label[0])
+			puts_(b, "}");
+		put_value(b, s->v);
+	}
+}
+
 char *
 metrics_text(const struct metrics *m, size_t *len)
 {
 	struct buf b = { 0 };
-	const struct family *fm;
-	const struct sample *s;
-	size_t i;
-	unsigned f;
-	int any;
+	const struct metric_family *fm;
+	unsigned l;
 
-	for (f = 0; f < F_COUNT; f++) {
-		fm = &families[f];
-		for (any = 0, i = 0; i < m->n; i++) {
-			s = &m->s[i];
-			if (s->fam != f)
-				continue;
-			if (!any++) {
-				puts_(&b, "# HELP ");
-				puts_(&b, fm->name);
-				puts_(&b, " ");
-				puts_(&b, fm->help);
-				puts_(&b, "\n# TYPE ");
-				puts_(&b, fm->name);
-				puts_(&b, " ");
-				puts_(&b, fm->type);
-				puts_(&b, "\n");
-			}
-			puts_(&b, fm->name);
-			if (fm->label1)
-				put_label(&b, fm->label1, s->l1, s->l1len, 1);
-			if (fm->label2)
-				put_label(&b, fm->label2, s->l2, s->l2len, 0);
-			if (fm->label1)
-				puts_(&b, "}");
-			put_value(&b, s->v);
-		}
-	}
+	for (l = 0; l < m->nlist; l++)
+		for (fm = m->list[l]; fm->name; fm++)
+			put_family(&b, m, fm);
 	if (!b.p)
 		put(&b, "", 0);
 	if (b.err) {
@@ -640,39 +496,34 @@ fail:
 	return -1;
 }
 
+/* The sum of the family's samples (whose second label is l2, if given);
+ * their number in *n. */
 static double
-sum(const struct metrics *m, enum fam fam, const char *l2)
+sum(const struct metrics *m, const struct metric_family *fam, const char *l2, size_t *n)
 {
 	double v = 0;
-	size_t i;
+	size_t i, k = 0;
 
 	for (i = 0; i < m->n; i++)
-		if (m->s[i].fam == fam && (!l2 || same(m->s[i].l2, m->s[i].l2len, l2, strlen(l2))))
+		if (m->s[i].fam == fam && (!l2 || same(m->s[i].l2, l2))) {
 			v += m->s[i].v;
+			k++;
+		}
+	if (n)
+		*n = k;
 	return v;
-}
-
-static const struct sample *
-find(const struct metrics *m, enum fam fam)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (m->s[i].fam == fam)
-			return &m->s[i];
-	return NULL;
 }
 
 /* A perfdata label: quoted; ' and = would end it, so they become _ */
 static void
-perf_label(struct buf *b, const char *prefix, const char *val, size_t len)
+perf_label(struct buf *b, const char *prefix, const char *val)
 {
 	char c[2] = { 0, 0 };
 	size_t i;
 
 	puts_(b, " '");
 	puts_(b, prefix);
-	for (i = 0; i < len && i < 100; i++) {
+	for (i = 0; val && val[i] && i < 100; i++) {
 		c[0] = val[i];
 		if (c[0] == '\'' || c[0] == '=' || c[0] == '|' ||
 		    (unsigned char)c[0] < 0x21 || (unsigned char)c[0] >= 0x7f)
@@ -694,17 +545,12 @@ perf_num(struct buf *b, double v)
 }
 
 static void
-perf(struct buf *b, const char *label, double v, const char *uom, double warn, double crit,
-    double min, double max)
+perf(struct buf *b, const char *label, double v, const char *uom, double min, double max)
 {
-	perf_label(b, label, "", 0);
+	perf_label(b, label, NULL);
 	perf_num(b, v);
-	puts_(b, uom);
-	puts_(b, ";");
-	perf_num(b, warn);
-	puts_(b, ";");
-	perf_num(b, crit);
-	puts_(b, ";");
+	puts_(b, uom ? uom : "");
+	puts_(b, ";;;");
 	perf_num(b, min);
 	if (max == max) {
 		puts_(b, ";");
@@ -712,61 +558,68 @@ perf(struct buf *b, const char *label, double v, const char *uom, double warn, d
 	}
 }
 
+/* One value per sample, with "W:" thresholds (alerts below W, as days left want). */
 static void
-perf_if(struct buf *b, const struct metrics *m, enum fam fam, const char *label, const char *uom)
+perf_each(struct buf *b, const struct metrics *m, const struct metric_family *fm)
 {
-	const struct sample *s = find(m, fam);
+	const struct sample *s;
+	size_t i;
 
-	if (s)
-		perf(b, label, s->v, uom, NAN, NAN, 0, NAN);
+	for (i = 0; i < m->n; i++) {
+		s = &m->s[i];
+		if (s->fam != fm)
+			continue;
+		perf_label(b, fm->perf, s->l1);
+		perf_num(b, fm->perf_div > 0 ? (double)(long long)(s->v / fm->perf_div) : s->v);
+		if (s->warn != s->warn && s->crit != s->crit)
+			continue;	/* no thresholds known */
+		puts_(b, ";");
+		perf_num(b, s->warn);
+		puts_(b, s->warn == s->warn ? ":;" : ";");
+		perf_num(b, s->crit);
+		if (s->crit == s->crit)
+			puts_(b, ":");
+	}
 }
 
 static void
+perf_family(struct buf *b, const struct metrics *m, const struct metric_family *fm)
+{
+	size_t n;
+	double v = sum(m, fm, NULL, &n);
+
+	if (!n)
+		return;
+	switch (fm->how) {
+	case PERF_FIRST:
+	case PERF_SUM:
+		perf(b, fm->perf, fm->how == PERF_FIRST ? lookup_first(m, fm)->v : v, fm->uom, 0, NAN);
+		break;
+	case PERF_SUM_OF_N:
+		perf(b, fm->perf, v, fm->uom, 0, (double)n);
+		break;
+	case PERF_NONE:
+	case PERF_EACH:
+		break;
+	}
+}
+
+/* The findings, then every family's perfdata in order; the per-sample ones last. */
+static void
 perfdata(struct buf *b, const struct metrics *m)
 {
-	const struct sample *s;
-	double up = 0, n = 0, warn, crit;
-	size_t i;
+	const struct metric_family *fm;
+	unsigned l;
 
-	perf(b, "findings_crit", sum(m, F_FINDINGS, "crit"), "", NAN, NAN, 0, NAN);
-	perf(b, "findings_warn", sum(m, F_FINDINGS, "warn"), "", NAN, NAN, 0, NAN);
-	perf_if(b, m, F_SWEEP_DURATION, "sweep_duration", "s");
-	perf_if(b, m, F_QUEUE_MESSAGES, "queue_messages", "");
-	perf_if(b, m, F_QUEUE_TODO, "queue_todo", "");
-	perf_if(b, m, F_QUEUE_OLDEST, "queue_oldest", "s");
-	perf_if(b, m, F_TCPTO_ENTRIES, "tcpto_entries", "");
-	if (find(m, F_KMSG_CRASHES))
-		perf(b, "kmsg_crashes", sum(m, F_KMSG_CRASHES, NULL), "c", NAN, NAN, 0, NAN);
-	perf_if(b, m, F_DNS_FAILURES, "dns_lookup_failures", "c");
-	for (i = 0; i < m->n; i++) {
-		s = &m->s[i];
-		if (s->fam == F_SVC_UP) {
-			up += s->v;
-			n++;
-		}
-	}
-	if (n)
-		perf(b, "svc_up", up, "", NAN, NAN, 0, n);
-	if (find(m, F_SVC_RESTARTS))
-		perf(b, "svc_restarts", sum(m, F_SVC_RESTARTS, NULL), "c", NAN, NAN, 0, NAN);
-	for (i = 0; i < m->n; i++) {
-		s = &m->s[i];
-		if (s->fam != F_TLS_EXPIRY)
-			continue;
-		perf_label(b, "cert_days_", s->l1, s->l1len);
-		perf_num(b, (double)(long long)(s->v / 86400));
-		warn = s->warn == s->warn ? s->warn : m->cert_warn;
-		crit = s->crit == s->crit ? s->crit : m->cert_crit;
-		if (warn != warn && crit != crit)
-			continue;	/* no thresholds known */
-		/* "W:" alerts below W, as days left want */
-		puts_(b, ";");
-		perf_num(b, warn);
-		puts_(b, warn == warn ? ":;" : ";");
-		perf_num(b, crit);
-		if (crit == crit)
-			puts_(b, ":");
-	}
+	perf(b, "findings_crit", sum(m, FAM_FINDINGS, "crit", NULL), "", 0, NAN);
+	perf(b, "findings_warn", sum(m, FAM_FINDINGS, "warn", NULL), "", 0, NAN);
+	for (l = 0; l < m->nlist; l++)
+		for (fm = m->list[l]; fm->name; fm++)
+			perf_family(b, m, fm);
+	for (l = 0; l < m->nlist; l++)
+		for (fm = m->list[l]; fm->name; fm++)
+			if (fm->how == PERF_EACH)
+				perf_each(b, m, fm);
 }
 
 /* The summary may not contain '|' (it starts the perfdata) nor a newline. */
@@ -785,21 +638,21 @@ size_t
 metrics_nagios(const struct metrics *m, int status, char *out, size_t size)
 {
 	static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-	double crit = sum(m, F_FINDINGS, "crit"), warn = sum(m, F_FINDINGS, "warn");
-	double failed = sum(m, F_FAILED, NULL), checks = 0;
+	double crit = sum(m, FAM_FINDINGS, "crit", NULL), warn = sum(m, FAM_FINDINGS, "warn", NULL);
+	double failed;
+	size_t checks;
 	struct buf b = { 0 };
 	char tmp[128];
 	unsigned i, l;
 	size_t n;
 
-	if (status < 0 || status > NAGIOS_UNKNOWN)
-		status = NAGIOS_UNKNOWN;
-	for (n = 0; n < m->n; n++)
-		checks += m->s[n].fam == F_FAILED;
+	if (status < 0 || status > STATUS_UNKNOWN)
+		status = STATUS_UNKNOWN;
+	failed = sum(m, FAM_FAILED, NULL, &checks);
 	snprintf(tmp, sizeof(tmp), "QMAIL-MAINTD %s - ", word[status]);
 	puts_(&b, tmp);
 	if (crit + warn + failed == 0) {
-		snprintf(tmp, sizeof(tmp), "%.0f checks ok, no findings", checks);
+		snprintf(tmp, sizeof(tmp), "%zu checks ok, no findings", checks);
 		puts_(&b, tmp);
 	} else {
 		snprintf(tmp, sizeof(tmp), "%.0f critical, %.0f warning, %.0f could not check",

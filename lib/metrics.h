@@ -1,8 +1,12 @@
 /* The findings again, as numbers: Prometheus text exposition (for
- * node_exporter's textfile collector) and a Nagios/Icinga plugin status line.
- * Fed with every finding the sweep runner sees, of every kind, before the
- * finding memory filters them, and with the sweep's own numbers: one source
- * of truth with the log lines, no second computation. */
+ * node_exporter's textfile collector) and the Nagios/Icinga perfdata, both
+ * from one set of samples.
+ *
+ * Generic: it knows no check. The daemon registers each check's families
+ * (struct check's .metrics); a check's .samples sets its gauges and adds to
+ * its counters at the end of each of its runs. The daemon's own families
+ * (findings per check and level, failed checks, the sweep's duration and
+ * end) are fed by the runner. */
 #ifndef METRICS_H
 #define METRICS_H
 
@@ -11,20 +15,55 @@
 
 #include "finding.h"
 
-struct conf;
 struct metrics;
+
+enum metric_type { METRIC_GAUGE, METRIC_COUNTER };
+
+/* How a family shows in the Nagios perfdata. */
+enum perf_how {
+	PERF_NONE,
+	PERF_FIRST,	/* 'perf'=value of its (one) sample */
+	PERF_SUM,	/* 'perf'=sum of its samples, when it has any */
+	PERF_SUM_OF_N,	/* 'perf'=sum;;;0;N with N the number of samples */
+	PERF_EACH	/* one 'perfLABEL1'=value per sample, with its thresholds */
+};
+
+struct metric_family {
+	const char *name;		/* qmail_CHECK_...; NULL ends a list */
+	enum metric_type type;
+	const char *help;
+	const char *label[2];		/* label names, NULL when fewer */
+	const char *perf;		/* the perfdata label (PERF_EACH: its prefix) */
+	const char *uom;		/* its unit: "", "s", "c" */
+	enum perf_how how;
+	double perf_div;		/* PERF_EACH: the whole number of value / perf_div; 0: as is */
+};
 
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *);
-/* The certificate thresholds of the -N perfdata: MAINTD_CERT_WARN_DAYS and
- * MAINTD_CERT_CRIT_DAYS, the tls check's variables, when it has them. */
-void metrics_configure(struct metrics *, const struct conf *);
+/* A check's families, in output order after the daemon's own. 0, or -1. */
+int metrics_register(struct metrics *, const struct metric_family *);
 
-/* A run of the check begins: the gauges its last run set are dropped. */
+/* For a check's .samples. Label values are NUL-terminated (NULL: the family
+ * has no such label). A gauge is set, and dropped when the same check's next
+ * run ends; a counter is added to and kept. */
+void metrics_set(struct metrics *, const struct metric_family *, const char *l1,
+    const char *l2, double v);
+void metrics_add(struct metrics *, const struct metric_family *, const char *l1,
+    const char *l2, double v);
+/* The perfdata thresholds of a sample already set (NAN: none). */
+void metrics_limits(struct metrics *, const struct metric_family *, const char *l1,
+    const char *l2, double warn, double crit);
+
+/* The runner's. A run of the check begins: its finding counts start at 0. */
 void metrics_run_begin(struct metrics *, const char *check);
 void metrics_finding(struct metrics *, const struct finding *);
-/* The run ended; failed: it could not check (or timed out). */
+/* The run ended; failed: it could not check (or timed out). Its previous
+ * gauges are dropped; then the caller calls the check's .samples. */
 void metrics_run_end(struct metrics *, const char *check, int failed);
+/* Who owns the gauges metrics_set makes from now on (the check whose
+ * .samples runs). */
+void metrics_owner(struct metrics *, const char *check);
 /* A sweep ended after seconds, at the wall-clock time end. */
 void metrics_sweep(struct metrics *, double seconds, time_t end);
 
@@ -33,12 +72,10 @@ char *metrics_text(const struct metrics *, size_t *len);
 /* Writes the text to PATH.tmp and renames it onto PATH. 0, or -1 (errno set). */
 int metrics_write(const struct metrics *, const char *path);
 
-/* Nagios plugin states, the one-shot exit statuses */
-enum { NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN };
 #define NAGIOS_LINE 4096
 
-/* "QMAIL-MAINTD STATE - summary | perfdata\n" for the exit status;
- * its length (at most NAGIOS_LINE - 1, NUL-terminated). */
+/* "QMAIL-MAINTD STATE - summary | perfdata\n" for the status (enum
+ * maintd_status); its length (at most NAGIOS_LINE - 1, NUL-terminated). */
 size_t metrics_nagios(const struct metrics *, int status, char *out, size_t size);
 
 /* A Prometheus label value, escaped (\\ \" \n; bytes that are not valid

@@ -2,7 +2,7 @@
  * opens mess/ or pid/ files (qmail's cleanup keys on their atime), opens
  * directories and info|local|remote with O_NOATIME, and walks one split
  * subdirectory at a time in slices that yield to the event loop (a first
- * sweep, with no cache, reads local/remote on a reader thread: queue_read.c).
+ * run, with no cache, reads local/remote on a reader thread: queue_read.c).
  * A suspected inconsistency is reported only after the files involved are
  * stat'ed again (present, unchanged since before the scan; the others still
  * absent). */
@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
+#include "metrics.h"
 
 #define EV_QSEND	"qmail-send"
 #define EV_STATS	"stats"
@@ -84,7 +84,9 @@ static const struct { enum who owner; mode_t mode; } qdir_want[ND] = {
 	{ W_QMAILQ, 0750 },
 };
 
-static unsigned long queue_slice_ms = 10;
+struct queue_config {
+	unsigned long slice_ms;		/* MAINTD_QUEUE_SLICE */
+};
 
 struct cand {
 	const char *event;
@@ -108,7 +110,7 @@ struct ent {
 
 /* The cache in MAINTD_STATE/queue-cache/S: what an info/local/remote file
  * of split subdirectory S said when last read, keyed by inode, size and
- * ctime (which any write changes), so a steady-state sweep stats instead
+ * ctime (which any write changes), so a steady-state run stats instead
  * of reading. Only good files settled for CACHE_SETTLE seconds are kept
  * (changes within one clock tick can share a ctime). One subdirectory's
  * records are in memory at a time, sorted by (id, dir). */
@@ -137,8 +139,7 @@ struct stats {
 enum phase { P_SUBOPEN, P_SUBREAD, P_GROUP, P_CONFIRM, P_FLATOPEN, P_FLAT, P_END };
 
 struct qrun {
-	struct sweep *sw;
-	struct event *ev;
+	struct check_run *run;		/* NULL until start() set the descriptors to -1 */
 	int qfd;			/* queue/ */
 	int dfd[ND];			/* flat dirs and the top of split ones */
 	unsigned split;
@@ -176,39 +177,68 @@ struct qrun {
 	int cachefd;			/* MAINTD_STATE/queue-cache */
 
 	struct stats st;
+	int stats_done;			/* the stats finding was emitted: st is complete */
 	struct timespec deadline;
 	unsigned ops;
 	char buf[CHANBUF];
 };
 
-static int
+static void *
 queue_configure(const struct conf *c, struct conf_err *err)
 {
+	struct queue_config *cf;
+	unsigned long slice;
+
 	(void)c;
-	return conf_ulong(&var_slice, 1, 1000, &queue_slice_ms, err);
+	if (conf_ulong(&var_slice, 1, 1000, &slice, err) < 0)
+		return NULL;
+	if (!(cf = malloc(sizeof(*cf)))) {
+		conf_set_err(err, var_slice.name, "", "no-memory");
+		return NULL;
+	}
+	cf->slice_ms = slice;
+	return cf;
 }
 
 /* ---- findings ---- */
+
+/* "queue" or "queue/PATH" */
+static const char *
+qpath(char *buf, size_t size, const char *path)
+{
+	snprintf(buf, size, "queue%s%s", *path ? "/" : "", path);
+	return buf;
+}
 
 static void
 emit_path(struct qrun *q, enum level l, const char *event, const char *path,
     const char *k, const char *v)
 {
+	char p[PATH_MAX];
 	struct finding f;
 
 	finding_init(&f, l, FINDING_STATE, NULL, event);
-	finding_addf(&f, "path", "queue%s%s", *path ? "/" : "", path);
+	finding_add(&f, "path", qpath(p, sizeof(p), path));
 	finding_subject(&f);
-	if (k)
-		finding_add(&f, k, v);
-	sweep_emit(q->sw, &f);
+	finding_add(&f, k, v);
+	run_emit(q->run, &f);
+}
+
+static void
+emit_missing(struct qrun *q, const char *path)
+{
+	char p[PATH_MAX];
+
+	run_emit_about(q->run, LEVEL_CRIT, EV_MISSING, "path", qpath(p, sizeof(p), path), 0);
 }
 
 static void
 emit_unreadable(struct qrun *q, const char *path, int e)
 {
+	char p[PATH_MAX];
+
 	q->failed = 1;
-	emit_path(q, LEVEL_CRIT, EV_UNREADABLE, path, "error", strerror(e));
+	run_emit_about(q->run, LEVEL_CRIT, EV_UNREADABLE, "path", qpath(p, sizeof(p), path), e);
 }
 
 static void
@@ -249,7 +279,7 @@ emit_cand(struct qrun *q, const struct cand *c)
 		finding_addf(&f, c->k1, "%04llo", (unsigned long long)c->v1);
 	else if (c->k1)
 		finding_addi(&f, c->k1, c->v1);
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
 }
 
 static int
@@ -330,28 +360,18 @@ static int
 no_such_name(struct qrun *q, const char *db)
 {
 	int e = errno;
-	struct finding f;
 
 	if (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
 		return 1;
 	q->failed = 1;
-	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_UNREADABLE);
-	finding_add(&f, "path", db);
-	finding_subject(&f);
-	finding_add(&f, "error", strerror(e));
-	sweep_emit(q->sw, &f);
+	run_emit_about(q->run, LEVEL_CRIT, EV_UNREADABLE, "path", db, e);
 	return 0;
 }
 
 static void
 unknown_user(struct qrun *q, const char *name)
 {
-	struct finding f;
-
-	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_NOUSER);
-	finding_add(&f, "name", name);
-	finding_subject(&f);
-	sweep_emit(q->sw, &f);
+	run_emit_about(q->run, LEVEL_WARN, EV_NOUSER, "name", name, 0);
 }
 
 static void
@@ -426,7 +446,7 @@ check_dir(struct qrun *q, const char *path, unsigned d, const struct stat *st)
 		finding_subject(&f);
 		finding_addu(&f, "uid", st->st_uid);
 		finding_addu(&f, "gid", st->st_gid);
-		sweep_emit(q->sw, &f);
+		run_emit(q->run, &f);
 	}
 	if ((st->st_mode & 07777) != qdir_want[d].mode) {
 		snprintf(buf, sizeof(buf), "%04o", (unsigned)(st->st_mode & 07777));
@@ -452,7 +472,7 @@ bad_lock(struct qrun *q, const char *name, const char *reason, const char *detai
 	finding_add(&f, "reason", reason);
 	if (detail)
 		finding_add(&f, "found", detail);
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
 }
 
 static void
@@ -508,7 +528,7 @@ detect_send(struct qrun *q, const struct stat *mutex)
 	finding_add(&f, "running", pid > 0 ? "yes" : "no");
 	if (pid > 0)
 		finding_addi(&f, "pid", pid);
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
 }
 
 static int
@@ -549,7 +569,7 @@ bad_split(struct qrun *q, unsigned d, unsigned n, unsigned max)
 	finding_addu(&f, "subdirs", n);
 	finding_addu(&f, "max", max);
 	finding_addu(&f, "split", q->split);
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
 }
 
 static void
@@ -566,7 +586,7 @@ emit_layout(struct qrun *q)
 		finding_add(&f, "group", gr->gr_name);
 	else
 		finding_addu(&f, "group", fstat(q->qfd, &st) == 0 ? st.st_gid : 0);
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
 }
 
 /* Entries of queue/ that no qmail of ours makes (another fork's directory,
@@ -598,7 +618,7 @@ unknown_entries(struct qrun *q)
 		finding_addf(&f, "path", "queue/%s", e->d_name);
 		finding_subject(&f);
 		finding_add(&f, "type", type_name(st.st_mode));
-		sweep_emit(q->sw, &f);
+		run_emit(q->run, &f);
 	}
 	closedir(dir);
 }
@@ -615,7 +635,7 @@ layout(struct qrun *q)
 		q->dfd[d] = -1;
 		if (fstatat(q->qfd, qdir_name[d], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
-				emit_path(q, LEVEL_CRIT, EV_MISSING, qdir_name[d], NULL, NULL);
+				emit_missing(q, qdir_name[d]);
 			else
 				emit_unreadable(q, qdir_name[d], errno);
 			continue;
@@ -635,7 +655,7 @@ layout(struct qrun *q)
 		return -1;
 	if ((r = split_count(q, D_MESS, &max)) <= 0) {
 		if (r == 0)
-			emit_path(q, LEVEL_CRIT, EV_MISSING, "mess/0", NULL, NULL);
+			emit_missing(q, "mess/0");
 		return -1;
 	}
 	q->split = max;
@@ -660,9 +680,11 @@ layout(struct qrun *q)
 static void
 slice_begin(struct qrun *q)
 {
+	const struct queue_config *cf = q->run->config;
+
 	clock_gettime(CLOCK_MONOTONIC, &q->deadline);
-	q->deadline.tv_nsec += (long)(queue_slice_ms % 1000) * 1000000;
-	q->deadline.tv_sec += (time_t)(queue_slice_ms / 1000) + q->deadline.tv_nsec / 1000000000;
+	q->deadline.tv_nsec += (long)(cf->slice_ms % 1000) * 1000000;
+	q->deadline.tv_sec += (time_t)(cf->slice_ms / 1000) + q->deadline.tv_nsec / 1000000000;
 	q->deadline.tv_nsec %= 1000000000;
 	q->ops = 0;
 }
@@ -741,7 +763,7 @@ emit_message(struct qrun *q, unsigned long long id, const struct stat *info,
 	finding_addu(&f, "remote", t[1]);
 	finding_addu(&f, "done", done);
 	finding_addu(&f, "bouncing", (unsigned long long)bouncing(q, id));
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
 }
 
 static void
@@ -856,7 +878,7 @@ cached(struct qrun *q, int dirfd, const char *name, unsigned long long id, unsig
 {
 	const struct crec *r;
 
-	if (!q->ncin || (d == D_INFO && q->sw->verbose) ||
+	if (!q->ncin || (d == D_INFO && q->run->verbose) ||
 	    fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode) ||
 	    !(r = cache_find(q, id, d, st)))
 		return -1;
@@ -1040,7 +1062,7 @@ group(struct qrun *q, size_t i, size_t j)
 		q->st.done += m.done;
 		if (!q->st.oldest || m.st[D_INFO].st_mtime < q->st.oldest)
 			q->st.oldest = m.st[D_INFO].st_mtime;
-		if (q->sw->verbose)
+		if (q->run->verbose)
 			emit_message(q, m.id, &m.st[D_INFO], &m.st[D_MESS], m.have[D_MESS], &m.qi,
 			    m.t, m.done);
 	}
@@ -1101,7 +1123,7 @@ p_subopen(struct qrun *q)
 			close(fd);
 		snprintf(path, sizeof(path), "%s/%u", qdir_name[d], q->sub);
 		if (e == ENOENT)	/* reported as bad-split or missing-dir */
-			emit_path(q, LEVEL_CRIT, EV_MISSING, path, NULL, NULL);
+			emit_missing(q, path);
 		else if (e == ELOOP || e == ENOTDIR)
 			emit_path(q, LEVEL_CRIT, EV_BADMODE, path, "type",
 			    e == ELOOP ? "symlink" : "file");
@@ -1144,7 +1166,7 @@ next_sdir(struct qrun *q)
 		qsort(q->ents, q->nents, sizeof(*q->ents), ent_cmp);
 	q->gpos = 0;
 	q->phase = P_GROUP;
-	/* with no cache to answer (the first sweep), every info/local/remote
+	/* with no cache to answer (the first run), every info/local/remote
 	 * file is read: local/remote on the reader thread, ahead of the walk */
 	if (q->nents && !q->ncin)
 		q->rd = qreader_start(q->nents, reader_job, q, q->ahead);
@@ -1346,14 +1368,19 @@ emit_stats(struct qrun *q)
 	finding_addu(&f, "done", q->st.done);
 	finding_addi(&f, "oldest", q->st.oldest ? (long long)(q->now - q->st.oldest) : 0);
 	finding_addu(&f, "bytes", q->st.bytes);
-	sweep_emit(q->sw, &f);
+	run_emit(q->run, &f);
+	q->stats_done = 1;
 }
 
+/* The run's cleanup: the reader thread is joined, everything closed. */
 static void
-qrun_free(struct qrun *q)
+queue_cleanup(struct check_run *run)
 {
+	struct qrun *q = run->state;
 	unsigned d;
 
+	if (!q->run)	/* start() never got to set its descriptors */
+		return;
 	qreader_stop(q->rd);
 	sub_close(q);
 	if (q->flat)
@@ -1363,36 +1390,28 @@ qrun_free(struct qrun *q)
 			close(q->dfd[d]);
 	if (q->qfd >= 0)
 		close(q->qfd);
-	if (q->ev)
-		event_free(q->ev);
 	if (q->cachefd >= 0)
 		close(q->cachefd);
 	free(q->ents);
 	free(q->cand);
 	free(q->cin);
 	free(q->cout);
-	free(q);
 }
 
+/* The end: cleanup runs inside run_done, so q is not touched after it. */
 static void
 finish(struct qrun *q)
 {
-	struct sweep *sw = q->sw;
-	int failed = q->failed;
-
-	sw->data = NULL;
-	qrun_free(q);
-	sweep_done(sw, failed ? CHECK_FAILED : CHECK_OK);
+	run_done(q->run, q->failed ? CHECK_FAILED : CHECK_OK);
 }
 
+/* One slice of the walk, then the loop's turn (run_yield: a timer, not
+ * event_active, so signals, timers and I/O run between slices). */
 static void
-on_step(evutil_socket_t fd, short what, void *arg)
+on_step(struct check_run *run)
 {
-	static const struct timeval zero = { 0, 0 };
-	struct qrun *q = arg;
+	struct qrun *q = run->state;
 
-	(void)fd;
-	(void)what;
 	slice_begin(q);
 	do {
 		switch (q->phase) {
@@ -1408,7 +1427,10 @@ on_step(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	} while (!slice_over(q));
-	evtimer_add(q->ev, &zero);	/* a timer, not event_active: I/O runs first */
+	if (run_yield(run, on_step) < 0) {
+		q->failed = 1;
+		finish(q);
+	}
 }
 
 static unsigned long
@@ -1424,43 +1446,40 @@ read_lifetime(const struct conf *c)
 }
 
 static void
-queue_start(struct sweep *sw)
+queue_start(struct check_run *run)
 {
-	static const struct timeval zero = { 0, 0 };
 	char path[PATH_MAX + 8], cpath[PATH_MAX + 16];
+	struct qrun *q = run->state;
 	struct rlimit rl;
 	struct stat st;
-	struct qrun *q;
 	unsigned d;
 
-	if (!(q = calloc(1, sizeof(*q))) || !(q->cand = calloc(MAXCAND, sizeof(*q->cand)))) {
-		free(q);
-		sweep_done(sw, CHECK_FAILED);
-		return;
-	}
-	q->sw = sw;
 	q->qfd = -1;
 	q->cachefd = -1;
 	for (d = 0; d < ND; d++)
 		q->dfd[d] = -1;
-	sw->data = q;
+	q->run = run;
+	if (!(q->cand = calloc(MAXCAND, sizeof(*q->cand)))) {
+		run_done(run, CHECK_FAILED);
+		return;
+	}
 	q->now = time(NULL);
 	clock_gettime(CLOCK_REALTIME, &q->start);
 	/* file times come from the coarse clock (or are finer, later): a file
 	 * changed after this has a ctime at or after it */
 	clock_gettime(CLOCK_REALTIME_COARSE, &q->settled);
-	q->lifetime = read_lifetime(sw->conf);
+	q->lifetime = read_lifetime(run->conf);
 	/* what is left of the descriptors is for the other checks' sockets */
 	q->ahead = QREADER_RING;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur / 16 < QREADER_RING)
 		q->ahead = (size_t)(rl.rlim_cur / 16);
 	lookup_ids(q);
-	snprintf(path, sizeof(path), "%s/queue", sw->conf->qmailhome);
+	snprintf(path, sizeof(path), "%s/queue", run->conf->qmailhome);
 	/* queue/ itself may be a symlink (a queue on another disk): followed */
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		if (errno == ENOENT || !S_ISDIR(st.st_mode))
-			emit_path(q, LEVEL_CRIT, EV_MISSING, "", NULL, NULL);
+			emit_missing(q, "");
 		else
 			emit_unreadable(q, "", errno);
 		finish(q);
@@ -1475,7 +1494,7 @@ queue_start(struct sweep *sw)
 		finding_subject(&f);
 		finding_addf(&f, "mode", "%04o", (unsigned)(st.st_mode & 07777));
 		finding_addu(&f, "uid", st.st_uid);
-		sweep_emit(sw, &f);
+		run_emit(run, &f);
 	}
 	if ((q->qfd = open_dir(AT_FDCWD, path)) < 0 && (q->qfd = open(path, O_RDONLY |
 	    O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -1483,23 +1502,48 @@ queue_start(struct sweep *sw)
 		finish(q);
 		return;
 	}
-	snprintf(cpath, sizeof(cpath), "%s/queue-cache", sw->conf->state);
+	snprintf(cpath, sizeof(cpath), "%s/queue-cache", run->conf->state);
 	if (mkdir(cpath, 0700) == 0 || errno == EEXIST)
 		q->cachefd = open(cpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (layout(q) < 0 || !(q->ev = evtimer_new(sw->base, on_step, q))) {
+	if (layout(q) < 0) {
 		finish(q);
 		return;
 	}
 	q->phase = P_SUBOPEN;
-	evtimer_add(q->ev, &zero);
+	if (run_yield(run, on_step) < 0) {
+		q->failed = 1;
+		finish(q);
+	}
 }
 
+static const struct metric_family queue_metrics[] = {
+	{ "qmail_queue_messages", METRIC_GAUGE, "Messages in the qmail queue.",
+	    { NULL, NULL }, "queue_messages", "", PERF_FIRST, 0 },
+	{ "qmail_queue_todo", METRIC_GAUGE, "Messages in queue/todo, not yet preprocessed.",
+	    { NULL, NULL }, "queue_todo", "", PERF_FIRST, 0 },
+	{ "qmail_queue_oldest_seconds", METRIC_GAUGE, "Age of the oldest queued message.",
+	    { NULL, NULL }, "queue_oldest", "s", PERF_FIRST, 0 },
+	{ "qmail_queue_recipients", METRIC_GAUGE,
+	    "Recipients of queued messages: pending or done.",
+	    { "state", NULL }, NULL, "", PERF_NONE, 0 },
+	{ NULL, 0, NULL, { NULL, NULL }, NULL, NULL, PERF_NONE, 0 }
+};
+enum { QM_MESSAGES, QM_TODO, QM_OLDEST, QM_RECIPIENTS };
+
+/* The numbers of the stats finding, from a walk that got to the end. */
 static void
-queue_cancel(struct sweep *sw)
+queue_samples(const struct check_run *run, struct metrics *m)
 {
-	if (sw->data)
-		qrun_free(sw->data);
-	sw->data = NULL;
+	const struct qrun *q = run->state;
+
+	if (!q->stats_done)
+		return;
+	metrics_set(m, &queue_metrics[QM_MESSAGES], NULL, NULL, (double)q->st.messages);
+	metrics_set(m, &queue_metrics[QM_TODO], NULL, NULL, (double)q->st.todo);
+	metrics_set(m, &queue_metrics[QM_OLDEST], NULL, NULL,
+	    q->st.oldest ? (double)(q->now - q->st.oldest) : 0);
+	metrics_set(m, &queue_metrics[QM_RECIPIENTS], "pending", NULL, (double)q->st.rcpt);
+	metrics_set(m, &queue_metrics[QM_RECIPIENTS], "done", NULL, (double)q->st.done);
 }
 
 const struct check check_queue = {
@@ -1509,6 +1553,9 @@ const struct check check_queue = {
 	.vars = queue_vars,
 	.events = queue_events,
 	.configure = queue_configure,
+	.run_size = sizeof(struct qrun),
 	.start = queue_start,
-	.cancel = queue_cancel,
+	.cleanup = queue_cleanup,
+	.metrics = queue_metrics,
+	.samples = queue_samples,
 };

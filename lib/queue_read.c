@@ -86,7 +86,9 @@ qfile_read(int dirfd, const char *name, int fd, enum qfile kind, struct qfile_re
 		res->r = errno == ENOENT ? -2 : -3;
 		return;
 	}
-	if (fstat(fd, &res->st) < 0 || !S_ISREG(res->st.st_mode)) {
+	if (fstat(fd, &res->st) < 0)
+		res->err = errno;
+	if (res->err || !S_ISREG(res->st.st_mode)) {
 		close(fd);
 		res->r = -3;
 		return;

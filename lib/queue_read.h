@@ -18,7 +18,7 @@ enum qfile { QFILE_NONE, QFILE_INFO, QFILE_CHAN };
 
 struct qfile_res {
 	int r;			/* 0 read; -1 a bad info; -2 gone; -3 not a regular file, or not openable */
-	int err;		/* errno, when r is -3 and the file could not be opened */
+	int err;		/* errno, when r is -3 and the file could not be opened or fstat'ed */
 	struct stat st;
 	struct queue_chan chan;		/* QFILE_CHAN */
 	struct queue_info qi;		/* QFILE_INFO; its sender points into head */

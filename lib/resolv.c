@@ -1,6 +1,8 @@
 #include "resolv.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <ares.h>
 #include <event2/event.h>
 
+#include "conf.h"
 #include "dnsmsg.h"
 
 /* Queries beyond this wait their turn: dnscache, for one, drops what is
@@ -40,7 +43,7 @@ struct resolv_q {
 	struct resolv_q *next;
 };
 
-static int resolv_ares_ready;
+static int resolv_ares_ready;	/* ares_library_init, once per process */
 
 static void resolv_destroy(struct resolv *);
 static void resolv_on_answer(void *, int, int, unsigned char *, int);
@@ -143,6 +146,47 @@ resolv_sock_state(void *arg, ares_socket_t fd, int readable, int writable)
 		event_add(f->ev, NULL);
 }
 
+/* One item of a server list: IP, IP:PORT or [IPv6]:PORT. */
+static int
+resolv_server_ok(const char *item, size_t len, void *arg)
+{
+	unsigned char a[16];
+	char buf[64];
+	const char *p;
+	size_t alen = len, i;
+
+	(void)arg;
+	if (item[0] == '[') {
+		if (!(p = memchr(item, ']', len)))
+			return -1;
+		alen = (size_t)(p - item) + 1;
+	} else if ((p = memchr(item, ':', len)) && !memchr(p + 1, ':', len - (size_t)(p - item) - 1))
+		alen = (size_t)(p - item);	/* IPv4:PORT; a bare IPv6 has more colons */
+	p = item[0] == '[' ? item + 1 : item;	/* [IPv6] */
+	if (alen - (size_t)(p - item) * 2 >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, alen - (size_t)(p - item) * 2);
+	buf[alen - (size_t)(p - item) * 2] = 0;
+	if (inet_pton(AF_INET, buf, a) != 1 && inet_pton(AF_INET6, buf, a) != 1)
+		return -1;
+	if (alen < len) {
+		if (item[alen] != ':' || alen + 1 == len || len - alen - 1 > 5)
+			return -1;
+		for (i = alen + 1; i < len; i++)
+			if (!isdigit((unsigned char)item[i]))
+				return -1;
+		if (atoi(item + alen + 1) < 1 || atoi(item + alen + 1) > 65535)
+			return -1;
+	}
+	return 0;
+}
+
+int
+resolv_servers_ok(const char *servers)
+{
+	return !servers || conf_list(servers, resolv_server_ok, NULL) == 0;
+}
+
 /* "IP:PORT, IP" and white space to the comma list c-ares reads. */
 static int
 resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
@@ -151,8 +195,11 @@ resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
 	const char *s;
 	int st;
 
-	if (!(csv = malloc(strlen(servers) + 1)))
-		return snprintf(err, errlen, "out of memory"), -1;
+	if (!(csv = malloc(strlen(servers) + 1))) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
 	for (s = servers, o = csv; *s; s++) {
 		if (*s == ',' || isspace((unsigned char)*s)) {
 			if (o > csv && o[-1] != ',')
@@ -165,8 +212,11 @@ resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
 	*o = 0;
 	st = ares_set_servers_ports_csv(r->ch, csv);
 	free(csv);
-	if (st != ARES_SUCCESS)
-		return snprintf(err, errlen, "%s", ares_strerror(st)), -1;
+	if (st != ARES_SUCCESS) {
+		snprintf(err, errlen, "%s", ares_strerror(st));
+		errno = st == ARES_ENOMEM ? ENOMEM : 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -181,6 +231,7 @@ resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
 	if (!resolv_ares_ready) {
 		if ((st = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
 			snprintf(err, errlen, "%s", ares_strerror(st));
+			errno = st == ARES_ENOMEM ? ENOMEM : 0;
 			return NULL;
 		}
 		resolv_ares_ready = 1;
@@ -189,6 +240,7 @@ resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
 	    !(r->timer = evtimer_new(base, resolv_on_timer, r))) {
 		snprintf(err, errlen, "out of memory");
 		free(r);
+		errno = ENOMEM;
 		return NULL;
 	}
 	r->base = base;
@@ -209,10 +261,13 @@ resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
 		snprintf(err, errlen, "%s", ares_strerror(st));
 		event_free(r->timer);
 		free(r);
+		errno = st == ARES_ENOMEM ? ENOMEM : 0;
 		return NULL;
 	}
 	if (servers && *servers && resolv_servers(r, servers, err, errlen) < 0) {
+		st = errno;
 		resolv_destroy(r);
+		errno = st;
 		return NULL;
 	}
 	return r;

@@ -1,7 +1,7 @@
 /* One c-ares channel driven by the daemon's libevent loop: c-ares sockets are
  * libevent events, c-ares timeouts one libevent timer. All DNS goes through
- * here: concurrent, non-blocking, no threads, no getaddrinfo.
- * (Interface fixed here; implemented by the dns check's work, issue 6.) */
+ * here: concurrent, non-blocking, no threads, no getaddrinfo. Each run of a
+ * check that resolves makes its own channel and frees it in its cleanup. */
 #ifndef RESOLV_H
 #define RESOLV_H
 
@@ -26,7 +26,10 @@ typedef void resolv_cb(void *arg, enum resolv_status, const unsigned char *abuf,
     size_t alen, int ad);
 
 /* servers: NULL or "" for the system configuration, else a list of IP or
- * IP:PORT ([IPv6]:PORT) separated by commas or white space. */
+ * IP:PORT ([IPv6]:PORT) separated by commas or white space (MAINTD_DNS_SERVERS,
+ * which every check that resolves validates with resolv_servers_ok). */
+int resolv_servers_ok(const char *servers);	/* 1 valid, 0 not */
+/* NULL with err filled (c-ares' text), errno ENOMEM when out of memory, else 0 */
 struct resolv *resolv_new(struct event_base *, const char *servers,
     unsigned timeout_ms, char *err, size_t errlen);
 /* Cancels every outstanding query (callbacks do not run) and frees.

@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kmsg.h"
+#include "crashlog.h"
+#include "metrics.h"
 #include "svstat.h"
 
 static const struct confvar var_services = { "MAINTD_SERVICES", "/service" };
@@ -24,13 +25,28 @@ static const char *const svc_events[] = {
 	SVC_SERVICE, SVC_SKIPPED, NULL
 };
 
+static const struct metric_family svc_metrics[] = {
+	{ .name = "qmail_svc_up", .type = METRIC_GAUGE,
+	    .help = "1 when the supervised service is up.", .label = { "service", NULL },
+	    .perf = "svc_up", .uom = "", .how = PERF_SUM_OF_N },
+	{ .name = "qmail_svc_restarts_total", .type = METRIC_COUNTER,
+	    .help = "Restarts of the supervised service observed by the svc check.",
+	    .label = { "service", NULL }, .perf = "svc_restarts", .uom = "c", .how = PERF_SUM },
+	{ .name = NULL }
+};
+#define FAM_UP (&svc_metrics[0])
+#define FAM_RESTARTS (&svc_metrics[1])
+
 #define SVC_STATEFILE "svc.state"
 #define SVC_STATEMAX (8 << 20)	/* a larger state file is not read */
+#define SVC_SLICE 50		/* services looked at per turn of the event loop */
+#define SVC_RUNMAX 4096		/* bytes of a run script searched for program names */
+#define SVC_CRASHES 64		/* the newest crashes looked at for a flapping service */
 
-static struct {
+struct svc_config {
 	char services[PATH_MAX];
 	unsigned long minup, restarts;
-} cf;
+};
 
 /* What the last sweeps saw of a service, and what this one sees. */
 struct mem {
@@ -53,27 +69,55 @@ struct obs {
 	long long age;		/* seconds in the current state */
 };
 
-static int
+/* A service's numbers for the metrics. */
+struct svc_sample {
+	char *path;
+	int up;
+	unsigned long long total;
+};
+
+struct svc_run {
+	struct check_run *run;
+	const struct svc_config *cf;
+	char **names;		/* the entries of MAINTD_SERVICES */
+	size_t n, next;		/* next: the first not looked at yet */
+	struct memtab old, now;	/* the state file as read; as it will be written */
+	struct svc_sample *samples;
+	size_t nsamples, capsamples;
+};
+
+static void publish_saved(const struct conf *);
+
+static void *
 svc_configure(const struct conf *c, struct conf_err *err)
 {
 	const char *dir = conf_value(&var_services);
 	unsigned long minup, restarts;
+	struct svc_config *cf;
 	size_t n = strlen(dir);
 
-	(void)c;
-	if (n >= sizeof(cf.services) - 64)
-		return conf_set_err(err, var_services.name, dir, "too-long");
-	/* all or nothing: on SIGHUP a bad value keeps the previous ones */
+	if (n >= sizeof(cf->services) - 64) {
+		conf_set_err(err, var_services.name, dir, "too-long");
+		return NULL;
+	}
 	if (conf_ulong(&var_minup, 1, 86400, &minup, err) < 0 ||
 	    conf_ulong(&var_restarts, 1, SVMEM_RECENT - 1, &restarts, err) < 0)
-		return -1;
+		return NULL;
+	if (!(cf = calloc(1, sizeof(*cf)))) {
+		conf_set_err(err, var_services.name, dir, "no-memory");
+		return NULL;
+	}
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
-	memcpy(cf.services, dir, n);
-	cf.services[n] = 0;
-	cf.minup = minup;
-	cf.restarts = restarts;
-	return 0;
+	memcpy(cf->services, dir, n);
+	cf->services[n] = 0;
+	cf->minup = minup;
+	cf->restarts = restarts;
+	/* the kmsg check, first in a sweep with both, names the services of its
+	 * crashes from what this check saw last: at start, its state file */
+	if (!crashlog_published())
+		publish_saved(c);
+	return cf;
 }
 
 /* strlcpy: cut to fit, always terminated */
@@ -88,14 +132,6 @@ copy(char *dst, size_t size, const char *src)
 		n = size - 1;
 	memcpy(dst, src, n);
 	dst[n] = 0;
-}
-
-static const char *
-errname(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "unknown";
 }
 
 static int
@@ -201,31 +237,19 @@ mem_load(const struct conf *c, struct memtab *t)
 		qsort(t->v, t->n, sizeof(t->v[0]), mem_cmp);
 }
 
-static void
-say_state_error(struct sweep *sw, const char *file, int e)
-{
-	struct finding f;
-
-	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_STATE_ERROR);
-	finding_add(&f, "file", file);
-	finding_subject(&f);
-	finding_add(&f, "error", errname(e));
-	sweep_emit(sw, &f);
-}
-
 /* Written to a temporary file and renamed: never half a state. */
 static void
-mem_save(struct sweep *sw, const struct memtab *t)
+mem_save(struct check_run *run, const struct memtab *t)
 {
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], line[2 * PATH_MAX];
 	size_t i, n;
 	FILE *fp;
 	int e;
 
-	statefile(sw->conf, path, sizeof(path), "");
-	statefile(sw->conf, tmp, sizeof(tmp), ".tmp");
+	statefile(run->conf, path, sizeof(path), "");
+	statefile(run->conf, tmp, sizeof(tmp), ".tmp");
 	if (!(fp = fopen(tmp, "we"))) {
-		say_state_error(sw, tmp, errno);
+		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", tmp, errno);
 		return;
 	}
 	fputs(SVSTAT_HEADER, fp);
@@ -236,38 +260,15 @@ mem_save(struct sweep *sw, const struct memtab *t)
 		e = errno;
 		fclose(fp);
 		unlink(tmp);
-		say_state_error(sw, tmp, e);
+		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", tmp, e);
 		return;
 	}
 	fclose(fp);
 	if (rename(tmp, path) < 0) {
 		e = errno;
 		unlink(tmp);
-		say_state_error(sw, path, e);
+		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", path, e);
 	}
-}
-
-static void
-emit_service(struct sweep *sw, enum level level, const char *event, const char *path)
-{
-	struct finding f;
-
-	finding_init(&f, level, FINDING_STATE, NULL, event);
-	finding_add(&f, "service", path);
-	finding_subject(&f);
-	sweep_emit(sw, &f);
-}
-
-static void
-emit_error(struct sweep *sw, const char *event, const char *path, const char *k, const char *v)
-{
-	struct finding f;
-
-	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, event);
-	finding_add(&f, "service", path);
-	finding_subject(&f);
-	finding_add(&f, k, v);
-	sweep_emit(sw, &f);
 }
 
 /* svok: supervise holds supervise/ok open for reading while it runs.
@@ -344,18 +345,18 @@ static int
 crash_of(const char *path, unsigned long pid, unsigned long prevpid, long long since,
     long long now, char *prog, size_t size)
 {
-	static struct kmsg_crash c[64];
-	char run[4096];
+	char run[SVC_RUNMAX];
 	size_t runlen = read_run(path, run, sizeof(run));
-	unsigned i, n = kmsg_recent(c, 64);
+	const struct crash *c;
+	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		if (c[i].oom || (long long)c[i].when < since || (long long)c[i].when > now + 5)
+	for (i = 0; i < SVC_CRASHES && (c = crashlog_get(i)); i++) {
+		if (c->oom || (long long)c->when < since || (long long)c->when > now + 5)
 			continue;
-		if ((c[i].pid > 0 && ((unsigned long)c[i].pid == pid ||
-		    (unsigned long)c[i].pid == prevpid)) ||
-		    svstat_names_prog(path, run, runlen, c[i].prog)) {
-			copy(prog, size, c[i].prog);
+		if ((c->pid > 0 && ((unsigned long)c->pid == pid ||
+		    (unsigned long)c->pid == prevpid)) ||
+		    svstat_names_prog(path, run, runlen, c->prog)) {
+			copy(prog, size, c->prog);
 			return 1;
 		}
 	}
@@ -363,70 +364,103 @@ crash_of(const char *path, unsigned long pid, unsigned long prevpid, long long s
 }
 
 static int
-restarting(const struct svmem *m, time_t when)
+service_cmp(const void *a, const void *b)
 {
-	return m->lastshort || (m->nrecent && m->recent[m->nrecent - 1] >= (long long)when - SVC_XREF_WINDOW);
+	return strcmp(((const struct crashlog_service *)a)->path,
+	    ((const struct crashlog_service *)b)->path);
 }
 
-/* The state file as last read, for svc_service_of: a backlog of crashes
- * must not read it once each. */
-static struct {
-	struct memtab t;
-	struct stat st;
-	int valid;
-} xref;
-
-static const struct memtab *
-xref_load(const struct conf *c)
+/* For the crash lines of the kmsg check: the services that were restarting
+ * at their last look (a short run, or a restart within SVC_XREF_WINDOW of
+ * the crash), each for crashes within SVC_XREF_WINDOW of that look, with
+ * their last pid and the programs their directory and run script name. */
+static void
+publish(const struct memtab *t)
 {
-	char path[PATH_MAX + 32];
-	struct stat st;
+	struct crashlog_service *v = calloc(t->n ? t->n : 1, sizeof(*v));
+	char run[SVC_RUNMAX], **names = calloc(t->n ? t->n : 1, sizeof(*names));
+	size_t i, n = 0, len, size;
+	long long last;
 
-	statefile(c, path, sizeof(path), "");
-	if (stat(path, &st) < 0)
-		memset(&st, 0, sizeof(st));
-	if (xref.valid && st.st_ino == xref.st.st_ino && st.st_dev == xref.st.st_dev &&
-	    st.st_size == xref.st.st_size && st.st_mtim.tv_sec == xref.st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == xref.st.st_mtim.tv_nsec)
-		return &xref.t;
-	mem_free(&xref.t);
-	mem_load(c, &xref.t);
-	xref.st = st;
-	xref.valid = 1;
-	return &xref.t;
-}
-
-int
-svc_service_of(const struct conf *c, const char *prog, long pid, time_t when,
-    char *path, size_t size)
-{
-	const struct memtab *t = xref_load(c);
-	char run[4096];
-	size_t i, runlen;
-
+	if (!v || !names) {
+		crashlog_publish(NULL, 0);
+		free(v);
+		free(names);
+		return;
+	}
 	for (i = 0; i < t->n; i++) {
 		const struct svmem *m = &t->v[i].m;
+		struct crashlog_service *s = &v[n];
 
-		if (!restarting(m, when) || (long long)when < m->seen - SVC_XREF_WINDOW ||
-		    (long long)when > m->seen + SVC_XREF_WINDOW)
+		if (!m->lastshort && !m->nrecent)
 			continue;
-		runlen = read_run(t->v[i].path, run, sizeof(run));
-		if ((pid > 0 && (unsigned long)pid == m->lastpid) ||
-		    svstat_names_prog(t->v[i].path, run, runlen, prog)) {
-			copy(path, size, t->v[i].path);
-			return 1;
-		}
+		last = m->nrecent ? m->recent[m->nrecent - 1] : 0;
+		s->from = (time_t)(m->seen - SVC_XREF_WINDOW);
+		s->until = (time_t)(m->seen + SVC_XREF_WINDOW);
+		if (!m->lastshort && last + SVC_XREF_WINDOW < (long long)s->until)
+			s->until = (time_t)(last + SVC_XREF_WINDOW);
+		if (s->until < s->from)
+			continue;
+		s->path = t->v[i].path;
+		s->pid = m->lastpid;
+		len = read_run(s->path, run, sizeof(run));
+		size = strlen(s->path) + 2 * len + 2;
+		if (!(names[n] = malloc(size)))
+			continue;
+		svstat_prog_names(s->path, run, len, names[n], size);
+		s->names = names[n];
+		n++;
 	}
-	return 0;
+	qsort(v, n, sizeof(*v), service_cmp);
+	crashlog_publish(v, n);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(v);
+}
+
+/* What the last run, perhaps of an earlier process, saw. */
+static void
+publish_saved(const struct conf *c)
+{
+	struct memtab t = { 0 };
+
+	mem_load(c, &t);
+	publish(&t);
+	mem_free(&t);
 }
 
 static void
-say_detail(struct sweep *sw, const char *path, const struct obs *o, const struct svmem *m)
+sample_add(struct svc_run *s, const char *path, int up, unsigned long long total)
+{
+	struct svc_sample *v;
+
+	if (s->nsamples == s->capsamples) {
+		size_t cap = s->capsamples ? s->capsamples * 2 : 32;
+
+		if (!(v = realloc(s->samples, cap * sizeof(*v))))
+			return;
+		s->samples = v;
+		s->capsamples = cap;
+	}
+	v = &s->samples[s->nsamples];
+	if (!(v->path = strdup(path)))
+		return;
+	v->up = up;
+	v->total = total;
+	s->nsamples++;
+}
+
+/* The metrics' numbers of every service looked at; the line only with -v. */
+static void
+say_detail(struct svc_run *s, const char *path, const struct obs *o, const struct svmem *m)
 {
 	struct finding f;
 	int up = o->supervised && o->known && o->st.pid;
 
-	/* always built: the metrics take qmail_svc_up and the restart counter from it */
+	sample_add(s, path, up, m->total);
+	if (!s->run->verbose)
+		return;
 	finding_init(&f, LEVEL_INFO, FINDING_DETAIL, NULL, SVC_SERVICE);
 	finding_add(&f, "path", path);
 	finding_add(&f, "state", up ? "up" : "down");
@@ -438,11 +472,11 @@ say_detail(struct sweep *sw, const char *path, const struct obs *o, const struct
 		finding_add(&f, "supervise", "no");
 	else if (o->known)
 		finding_add(&f, "layout", o->st.layout);
-	sweep_emit(sw, &f);
+	run_emit(s->run, &f);
 }
 
 static void
-say_bad_status(struct sweep *sw, const char *path, long long size, const char *why)
+say_bad_status(struct check_run *run, const char *path, long long size, const char *why)
 {
 	struct finding f;
 
@@ -451,17 +485,17 @@ say_bad_status(struct sweep *sw, const char *path, long long size, const char *w
 	finding_subject(&f);
 	finding_addi(&f, "size", size);
 	finding_add(&f, "reason", why);
-	sweep_emit(sw, &f);
+	run_emit(run, &f);
 }
 
 /* Not running but it should: wanted up for a while, or stopped but normally up.
  * parent: the service whose log this is, when that one is up: log-down. */
 static void
-say_down(struct sweep *sw, const char *path, const char *parent, const struct obs *o)
+say_down(struct svc_run *s, const char *path, const char *parent, const struct obs *o)
 {
 	struct finding f;
 
-	if (o->st.pid || !((o->st.want == 'u' && o->age >= (long long)cf.minup) ||
+	if (o->st.pid || !((o->st.want == 'u' && o->age >= (long long)s->cf->minup) ||
 	    (o->st.want == 'd' && normally_up(path))))
 		return;
 	if (parent) {
@@ -476,17 +510,17 @@ say_down(struct sweep *sw, const char *path, const char *parent, const struct ob
 	}
 	finding_add(&f, "want", o->st.want == 'u' ? "up" : "down");
 	finding_addi(&f, "since", o->age);
-	sweep_emit(sw, &f);
+	run_emit(s->run, &f);
 }
 
 /* prevseen, prevpid: the previous look, where a crash read by kmsg may start */
 static void
-say_flapping(struct sweep *sw, const char *path, const struct obs *o, long long prevseen,
+say_flapping(struct check_run *run, const char *path, const struct obs *o, long long prevseen,
     unsigned long prevpid)
 {
-	long long since = (long long)sw->start - SVC_XREF_WINDOW;
+	long long since = (long long)run->start - SVC_XREF_WINDOW;
 	struct finding f;
-	char prog[64];
+	char prog[CRASHLOG_PROG];
 
 	if (!o->j.flapping)
 		return;
@@ -498,15 +532,16 @@ say_flapping(struct sweep *sw, const char *path, const struct obs *o, long long 
 	finding_addu(&f, "restarts", o->j.restarts);
 	if (prevseen && prevseen < since)
 		since = prevseen;
-	if (crash_of(path, o->st.pid, prevpid, since, (long long)sw->start, prog, sizeof(prog)))
+	if (crash_of(path, o->st.pid, prevpid, since, (long long)run->start, prog, sizeof(prog)))
 		finding_add(&f, "prog", prog);
-	sweep_emit(sw, &f);
+	run_emit(run, &f);
 }
 
 /* Looks at one service directory; emits its findings. parent: see say_down. */
 static void
-look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, struct obs *o)
+look(struct svc_run *s, const char *path, struct svmem *m, const char *parent, struct obs *o)
 {
+	struct check_run *run = s->run;
 	const char *why = "";
 	long long size = 0, prevseen;
 	unsigned long prevpid;
@@ -514,34 +549,34 @@ look(struct sweep *sw, const char *path, struct svmem *m, const char *parent, st
 
 	memset(o, 0, sizeof(*o));
 	if ((r = supervised(path)) < 0) {
-		emit_error(sw, SVC_UNREADABLE, path, "error", errname(errno));
+		run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errno);
 		return;
 	}
 	if (!(o->supervised = r)) {
-		emit_service(sw, LEVEL_CRIT, SVC_NOT_SUPERVISED, path);
-		say_detail(sw, path, o, m);
+		run_emit_about(run, LEVEL_CRIT, SVC_NOT_SUPERVISED, "service", path, 0);
+		say_detail(s, path, o, m);
 		return;
 	}
 	if ((r = read_status(path, &o->st, &size, &why)) == -1) {
-		emit_error(sw, SVC_UNREADABLE, path, "error", errname(errno));
+		run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errno);
 		return;
 	}
 	if (r == -2) {
-		say_bad_status(sw, path, size, why);
+		say_bad_status(run, path, size, why);
 		return;
 	}
 	o->known = 1;
-	o->age = (long long)sw->start - o->st.when;
+	o->age = (long long)run->start - o->st.when;
 	if (o->age < 0)
 		o->age = 0;
 	prevseen = m->seen;
 	prevpid = m->lastpid;
-	svstat_observe(m, &o->st, (long long)sw->start, cf.minup, cf.restarts, &o->j);
+	svstat_observe(m, &o->st, (long long)run->start, s->cf->minup, s->cf->restarts, &o->j);
 	if (o->st.paused)
-		emit_service(sw, LEVEL_WARN, SVC_PAUSED, path);
-	say_down(sw, path, parent, o);
-	say_flapping(sw, path, o, prevseen, prevpid);
-	say_detail(sw, path, o, m);
+		run_emit_about(run, LEVEL_WARN, SVC_PAUSED, "service", path, 0);
+	say_down(s, path, parent, o);
+	say_flapping(run, path, o, prevseen, prevpid);
+	say_detail(s, path, o, m);
 }
 
 /* The service's memory for this sweep: the remembered one, or a new one. */
@@ -557,7 +592,7 @@ recall(struct memtab *old, struct memtab *now, const char *path)
 }
 
 static void
-look_service(struct sweep *sw, const char *path, struct memtab *old, struct memtab *now)
+look_service(struct svc_run *s, const char *path)
 {
 	char logpath[PATH_MAX + 8];
 	struct svmem scratch = { 0 }, *m;
@@ -565,8 +600,8 @@ look_service(struct sweep *sw, const char *path, struct memtab *old, struct memt
 	struct obs o, lo;
 	int up;
 
-	m = recall(old, now, path);
-	look(sw, path, m ? m : &scratch, NULL, &o);
+	m = recall(&s->old, &s->now, path);
+	look(s, path, m ? m : &scratch, NULL, &o);
 	if (strlen(path) + sizeof("/log") > sizeof(logpath))
 		return;
 	copy(logpath, sizeof(logpath), path);
@@ -575,8 +610,8 @@ look_service(struct sweep *sw, const char *path, struct memtab *old, struct memt
 		return;
 	up = o.supervised && o.known && o.st.pid;
 	memset(&scratch, 0, sizeof(scratch));
-	m = recall(old, now, logpath);
-	look(sw, logpath, m ? m : &scratch, up ? path : NULL, &lo);
+	m = recall(&s->old, &s->now, logpath);
+	look(s, logpath, m ? m : &scratch, up ? path : NULL, &lo);
 }
 
 static int
@@ -587,14 +622,14 @@ name_cmp(const void *a, const void *b)
 
 /* The entries of MAINTD_SERVICES, sorted, as svscan sees them (no dot files). */
 static char **
-list_services(struct sweep *sw, size_t *np, int *err)
+list_services(struct check_run *run, const char *services, size_t *np, int *err)
 {
 	char **v = NULL, **nv;
 	size_t n = 0, cap = 0, extra = 0;
 	struct dirent *d;
 	DIR *dir;
 
-	if (!(dir = opendir(cf.services))) {
+	if (!(dir = opendir(services))) {
 		*err = errno;
 		return NULL;
 	}
@@ -622,7 +657,7 @@ list_services(struct sweep *sw, size_t *np, int *err)
 		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, SVC_TOO_MANY);
 		finding_addu(&f, "limit", SVC_MAXSERVICES);
 		finding_addu(&f, "ignored", extra);
-		sweep_emit(sw, &f);
+		run_emit(run, &f);
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), name_cmp);
@@ -631,51 +666,96 @@ list_services(struct sweep *sw, size_t *np, int *err)
 }
 
 static void
-skipped(struct sweep *sw, const char *path)
+skipped(struct check_run *run, const char *path)
 {
 	struct finding f;
 
-	if (!sw->verbose)
+	if (!run->verbose)
 		return;
 	finding_init(&f, LEVEL_INFO, FINDING_DETAIL, NULL, SVC_SKIPPED);
 	finding_add(&f, "path", path);
 	finding_add(&f, "reason", "not-a-directory");
-	sweep_emit(sw, &f);
+	run_emit(run, &f);
+}
+
+/* SVC_SLICE services, then the loop serves the others; the last slice saves
+ * the state and publishes what it saw for the kmsg check. */
+static void
+svc_slice(struct check_run *run)
+{
+	struct svc_run *s = run->state;
+	char path[PATH_MAX + 8];
+	struct stat sb;
+	size_t end;
+
+	for (;;) {
+		end = s->n - s->next > SVC_SLICE ? s->next + SVC_SLICE : s->n;
+		for (; s->next < end; s->next++) {
+			snprintf(path, sizeof(path), "%s/%s", s->cf->services, s->names[s->next]);
+			if (stat(path, &sb) < 0)
+				run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errno);
+			else if (!S_ISDIR(sb.st_mode))
+				skipped(run, path);
+			else
+				look_service(s, path);
+		}
+		if (s->next == s->n)
+			break;
+		if (run_yield(run, svc_slice) == 0)
+			return;
+		/* no timer: the rest now */
+	}
+	if (s->now.failed)	/* some services are forgotten */
+		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", SVC_STATEFILE, ENOMEM);
+	mem_save(run, &s->now);
+	publish(&s->now);
+	run_done(run, CHECK_OK);
 }
 
 static void
-svc_start(struct sweep *sw)
+svc_start(struct check_run *run)
 {
-	struct memtab old = { 0 }, now = { 0 };
-	char path[PATH_MAX + 8];
-	struct stat sb;
-	char **names;
-	size_t n = 0, i;
+	struct svc_run *s = run->state;
 	int err = 0;
 
-	if (!(names = list_services(sw, &n, &err)) && err) {
-		emit_error(sw, SVC_UNREADABLE, cf.services, "error", errname(err));
-		sweep_done(sw, CHECK_FAILED);
+	s->run = run;
+	s->cf = run->config;
+	if (!(s->names = list_services(run, s->cf->services, &s->n, &err)) && err) {
+		run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", s->cf->services, err);
+		run_done(run, CHECK_FAILED);
 		return;
 	}
-	mem_load(sw->conf, &old);
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", cf.services, names[i]);
-		if (stat(path, &sb) < 0)
-			emit_error(sw, SVC_UNREADABLE, path, "error", errname(errno));
-		else if (!S_ISDIR(sb.st_mode))
-			skipped(sw, path);
-		else
-			look_service(sw, path, &old, &now);
-		free(names[i]);
+	mem_load(run->conf, &s->old);
+	svc_slice(run);
+}
+
+static void
+svc_cleanup(struct check_run *run)
+{
+	struct svc_run *s = run->state;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+	mem_free(&s->old);
+	mem_free(&s->now);
+	for (i = 0; i < s->nsamples; i++)
+		free(s->samples[i].path);
+	free(s->samples);
+}
+
+static void
+svc_samples(const struct check_run *run, struct metrics *m)
+{
+	const struct svc_run *s = run->state;
+	size_t i;
+
+	for (i = 0; i < s->nsamples; i++) {
+		metrics_set(m, FAM_UP, s->samples[i].path, NULL, s->samples[i].up);
+		/* a counter by type; its value is this check's own running total */
+		metrics_set(m, FAM_RESTARTS, s->samples[i].path, NULL, (double)s->samples[i].total);
 	}
-	free(names);
-	if (now.failed)
-		say_state_error(sw, SVC_STATEFILE, ENOMEM);	/* some services are forgotten */
-	mem_save(sw, &now);
-	mem_free(&old);
-	mem_free(&now);
-	sweep_done(sw, CHECK_OK);
 }
 
 const struct check check_svc = {
@@ -685,7 +765,10 @@ const struct check check_svc = {
 	.vars = svc_vars,
 	.events = svc_events,
 	.configure = svc_configure,
+	.run_size = sizeof(struct svc_run),
 	.start = svc_start,
-	.cancel = NULL,
+	.cleanup = svc_cleanup,
+	.metrics = svc_metrics,
+	.samples = svc_samples,
 	.after = "kmsg",	/* the crashes of this sweep are read first */
 };

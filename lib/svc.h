@@ -20,14 +20,7 @@
 
 #define SVC_MAXSERVICES 1000	/* directories looked at in MAINTD_SERVICES */
 
-#define SVC_XREF_WINDOW 300	/* crashes this recent belong to a restarting service */
-
-/* The supervised service a crash belongs to, from what the svc check saw at
- * its last run (its state file): a service that was restarting then, whose
- * pid was pid, or whose directory or run script names prog. 1 and its path
- * in path, or 0. For the kmsg check's service= field. */
-int svc_service_of(const struct conf *, const char *prog, long pid, time_t when,
-    char *path, size_t size);
+#define SVC_XREF_WINDOW 300	/* crashes this near a look belong to a restarting service */
 
 extern const struct check check_svc;
 

@@ -230,6 +230,38 @@ svstat_names_prog(const char *path, const char *run, size_t runlen, const char *
 	return 0;
 }
 
+size_t
+svstat_prog_names(const char *path, const char *run, size_t runlen, char *out, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = 0, i, j, len;
+
+	if (size == 0)
+		return 0;
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len && len + 2 <= size) {
+		memcpy(out, base, len + 1);
+		n = len + 1;
+	}
+	for (i = 0; i < runlen; i = j) {
+		for (j = i; j < runlen && namechar((unsigned char)run[j]); j++)
+			;
+		if (j == i) {
+			j++;
+			continue;
+		}
+		len = j - i;
+		if (n + len + 2 > size)
+			break;
+		memcpy(out + n, run + i, len);
+		out[n + len] = 0;
+		n += len + 1;
+	}
+	out[n] = 0;
+	return n + 1;
+}
+
 /* The next space-separated number of a state line. */
 static int
 field(const char **p, const char *end, unsigned long long max, unsigned long long *out)

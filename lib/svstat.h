@@ -70,4 +70,11 @@ size_t svstat_mem_format(char *out, size_t size, const char *path, const struct 
  * word of its run script (as in "exec /var/qmail/bin/qmail-smtpd")? */
 int svstat_names_prog(const char *path, const char *run, size_t runlen, const char *prog);
 
+/* The same names as a list: the directory's name and each word of the run
+ * script (a run of the characters of program names), each NUL-terminated,
+ * an empty one last, into out, as many as fit. Its
+ * length with the last NUL (1 for none; 0 when size is 0). */
+size_t svstat_prog_names(const char *path, const char *run, size_t runlen, char *out,
+    size_t size);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "metrics.h"
 #include "tcpto_table.h"
 
 static const struct confvar var_maxage = { "MAINTD_TCPTO_MAXAGE", "7200" };
@@ -25,19 +26,22 @@ static const char *const tcpto_events[] = {
 	TCPTO_EV_WRITEFAIL, NULL
 };
 
-static struct {
-	unsigned long maxage;
-	unsigned long prune;
-	int have_owner;
+struct tcpto_config {
+	unsigned long maxage;	/* MAINTD_TCPTO_MAXAGE */
+	int prune;		/* MAINTD_TCPTO_PRUNE */
+	int have_owner;		/* TCPTO_OWNER exists: its uid */
 	uid_t owner;
-} cf = { 7200, 1, 0, 0 };
+};
 
 struct tcpto_run {
-	struct sweep *sw;
+	struct check_run *run;	/* NULL until start() set fd to -1 */
+	const struct tcpto_config *cf;
 	struct event *timer;
 	int fd;
 	int may_write;		/* pruning on, owner and mode as qmail made them */
 	unsigned tries;
+	int table;		/* the table finding was emitted: used and pruned are known */
+	unsigned used, pruned;
 	char path[PATH_MAX + 32];
 };
 
@@ -61,55 +65,67 @@ tcpto_trylock(int fd)
 }
 #endif
 
-static int
+/* Both variables are validated before anything is returned: a bad one
+ * leaves the previous configuration whole. */
+static void *
 tcpto_configure(const struct conf *c, struct conf_err *err)
 {
+	unsigned long maxage, prune;
+	struct tcpto_config *cf;
 	struct passwd *pw;
 
 	(void)c;
 	/* a shorter age would clear hosts qmail-remote may still be skipping */
-	if (conf_ulong(&var_maxage, TCPTO_WINDOW, 0x7fffffffUL, &cf.maxage, err) < 0 ||
-	    conf_ulong(&var_prune, 0, 1, &cf.prune, err) < 0)
-		return -1;
-	if ((cf.have_owner = (pw = getpwnam(TCPTO_OWNER)) != NULL))
-		cf.owner = pw->pw_uid;
-	return 0;
+	if (conf_ulong(&var_maxage, TCPTO_WINDOW, 0x7fffffffUL, &maxage, err) < 0 ||
+	    conf_ulong(&var_prune, 0, 1, &prune, err) < 0)
+		return NULL;
+	if (!(cf = calloc(1, sizeof(*cf)))) {
+		conf_set_err(err, var_maxage.name, "", "no-memory");
+		return NULL;
+	}
+	cf->maxage = maxage;
+	cf->prune = prune != 0;
+	if ((cf->have_owner = (pw = getpwnam(TCPTO_OWNER)) != NULL))
+		cf->owner = pw->pw_uid;
+	return cf;
 }
 
+/* warn tcpto: EVENT file=PATH, the fields still to add */
 static void
-emit_file(struct tcpto_run *r, enum level level, const char *event,
-    const char *k1, const char *v1, const char *k2, const char *v2)
+file_finding(struct finding *f, const struct tcpto_run *r, const char *event)
+{
+	finding_init(f, LEVEL_WARN, FINDING_STATE, NULL, event);
+	finding_add(f, "file", r->path);
+	finding_subject(f);
+}
+
+/* warn tcpto: unreadable file=PATH op=OP error=ENAME; the run could not check */
+static void
+fail_unreadable(struct tcpto_run *r, const char *op, int errnum)
 {
 	struct finding f;
 
-	finding_init(&f, level, FINDING_STATE, NULL, event);
-	finding_add(&f, "file", r->path);
-	finding_subject(&f);
-	if (k1)
-		finding_add(&f, k1, v1);
-	if (k2)
-		finding_add(&f, k2, v2);
-	sweep_emit(r->sw, &f);
+	file_finding(&f, r, TCPTO_EV_UNREADABLE);
+	finding_add(&f, "op", op);
+	if (errnum)
+		finding_error(&f, errnum);
+	else
+		finding_add(&f, "reason", "no-timer");
+	run_emit(r->run, &f);
+	run_done(r->run, CHECK_FAILED);
 }
 
 static void
-run_free(struct tcpto_run *r)
+tcpto_cleanup(struct check_run *run)
 {
-	r->sw->data = NULL;
+	struct tcpto_run *r = run->state;
+
+	if (!r->run)	/* start() never got to set fd */
+		return;
 	if (r->timer)
 		event_free(r->timer);
 	if (r->fd >= 0)
 		close(r->fd);	/* releases the lock */
-	free(r);
-}
-
-static void
-run_end(struct tcpto_run *r, enum check_status st)
-{
-	struct sweep *sw = r->sw;
-
-	run_free(r);
-	sweep_done(sw, st);
 }
 
 static void
@@ -121,12 +137,12 @@ add_addr(struct finding *f, const struct tcpto_rec *rec)
 }
 
 static void
-emit_entries(struct sweep *sw, const struct tcpto_table *t, time_t now)
+emit_entries(struct check_run *run, const struct tcpto_table *t, time_t now)
 {
 	struct finding f;
 	unsigned i;
 
-	if (!sw->verbose)
+	if (!run->verbose)
 		return;
 	for (i = 0; i < t->slots; i++) {
 		const struct tcpto_rec *rec = &t->rec[i];
@@ -138,12 +154,12 @@ emit_entries(struct sweep *sw, const struct tcpto_table *t, time_t now)
 		finding_addu(&f, "timeouts", rec->count);
 		finding_addi(&f, "age", tcpto_age(rec, now));
 		finding_add(&f, "skipped", tcpto_skipped(rec, now) ? "yes" : "no");
-		sweep_emit(sw, &f);
+		run_emit(run, &f);
 	}
 }
 
 static void
-emit_pruned(struct sweep *sw, const struct tcpto_rec *rec, time_t now)
+emit_pruned(struct check_run *run, const struct tcpto_rec *rec, time_t now)
 {
 	struct finding f;
 
@@ -151,12 +167,13 @@ emit_pruned(struct sweep *sw, const struct tcpto_rec *rec, time_t now)
 	add_addr(&f, rec);
 	finding_addu(&f, "timeouts", rec->count);
 	finding_addi(&f, "age", tcpto_age(rec, now));
-	sweep_emit(sw, &f);
+	run_emit(run, &f);
 }
 
 static void
-emit_summary(struct sweep *sw, const struct tcpto_table *t, time_t now, unsigned pruned)
+emit_summary(struct tcpto_run *r, const struct tcpto_table *t, time_t now, unsigned pruned)
 {
+	struct check_run *run = r->run;
 	unsigned i, used = 0, skipped = 0;
 	struct finding f;
 
@@ -172,7 +189,7 @@ emit_summary(struct sweep *sw, const struct tcpto_table *t, time_t now, unsigned
 		finding_subject(&f);
 		finding_addu(&f, "timeouts", rec->count);
 		finding_addi(&f, "ahead", -tcpto_age(rec, now));
-		sweep_emit(sw, &f);
+		run_emit(run, &f);
 	}
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, TCPTO_EV_TABLE);
 	finding_add(&f, "layout", tcpto_layout_name(t->layout));
@@ -180,24 +197,27 @@ emit_summary(struct sweep *sw, const struct tcpto_table *t, time_t now, unsigned
 	finding_addu(&f, "used", used);
 	finding_addu(&f, "skipped", skipped);
 	finding_addu(&f, "pruned", pruned);
-	sweep_emit(sw, &f);
+	run_emit(run, &f);
+	r->table = 1;
+	r->used = used;
+	r->pruned = pruned;
 	if (used == t->slots) {
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, TCPTO_EV_FULL);
 		finding_addu(&f, "slots", t->slots);
 		finding_subject(&f);
-		sweep_emit(sw, &f);
+		run_emit(run, &f);
 	}
 }
 
 static void
-emit_unknown(struct sweep *sw, long long size)
+emit_unknown(struct check_run *run, long long size)
 {
 	struct finding f;
 
 	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, TCPTO_EV_UNKNOWN);
 	finding_addi(&f, "size", size);
 	finding_subject(&f);
-	sweep_emit(sw, &f);
+	run_emit(run, &f);
 }
 
 /* Each stale record alone, at its offset: qmail-remote may own the rest. */
@@ -215,9 +235,15 @@ write_pruned(struct tcpto_run *r, const unsigned char *buf, struct tcpto_table *
 			continue;
 		off = (off_t)(i * t->reclen);
 		if (!failed && (w = pwrite(r->fd, buf + off, t->reclen, off)) != (ssize_t)t->reclen) {
+			struct finding f;
+
 			failed = 1;
-			emit_file(r, LEVEL_WARN, TCPTO_EV_WRITEFAIL, "error",
-			    w < 0 ? strerror(errno) : "short write", NULL, NULL);
+			file_finding(&f, r, TCPTO_EV_WRITEFAIL);
+			if (w < 0)
+				finding_error(&f, errno);
+			else
+				finding_add(&f, "reason", "short-write");
+			run_emit(r->run, &f);
 		}
 		if (failed) {
 			pruned[i] = 0;
@@ -247,9 +273,7 @@ tcpto_locked(struct tcpto_run *r)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			emit_file(r, LEVEL_WARN, TCPTO_EV_UNREADABLE, "op", "read",
-			    "error", strerror(errno));
-			run_end(r, CHECK_FAILED);
+			fail_unreadable(r, "read", errno);
 			return;
 		}
 		len += (size_t)n;
@@ -257,21 +281,21 @@ tcpto_locked(struct tcpto_run *r)
 	if (tcpto_decode(buf, len, &t) == TCPTO_UNKNOWN) {
 		if (len > TCPTO_SIZE && fstat(r->fd, &st) == 0)
 			len = (size_t)st.st_size;	/* it grew since start */
-		emit_unknown(r->sw, (long long)len);
-		run_end(r, CHECK_OK);
+		emit_unknown(r->run, (long long)len);
+		run_done(r->run, CHECK_OK);
 		return;
 	}
 	orig = t;
-	if (r->may_write && tcpto_prune(buf, &t, now, cf.maxage, pruned))
+	if (r->may_write && tcpto_prune(buf, &t, now, r->cf->maxage, pruned))
 		npruned = write_pruned(r, buf, &t, &orig, pruned);
 	close(r->fd);
 	r->fd = -1;
-	emit_entries(r->sw, &orig, now);
+	emit_entries(r->run, &orig, now);
 	for (i = 0; i < orig.slots; i++)
 		if (pruned[i])
-			emit_pruned(r->sw, &orig.rec[i], now);
-	emit_summary(r->sw, &t, now, npruned);
-	run_end(r, CHECK_OK);
+			emit_pruned(r->run, &orig.rec[i], now);
+	emit_summary(r, &t, now, npruned);
+	run_done(r->run, CHECK_OK);
 }
 
 static void tcpto_lock(struct tcpto_run *);
@@ -285,42 +309,37 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Never a blocking wait: qmail-remote holds the lock for one record write,
- * so a few LOCK_NB attempts suffice; else the next sweep tries again. */
+ * so a few LOCK_NB attempts suffice; else the next run tries again. */
 static void
 tcpto_lock(struct tcpto_run *r)
 {
 	struct timeval tv = { 0, TCPTO_LOCK_MS * 1000 };
-	char tries[16];
+	struct finding f;
 
 	if (tcpto_trylock(r->fd) == 0) {
-		if (r->tries && r->sw->verbose) {
-			struct finding f;
-
+		if (r->tries && r->run->verbose) {
 			finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, TCPTO_EV_WAITED);
 			finding_addu(&f, "tries", r->tries + 1);
-			sweep_emit(r->sw, &f);
+			run_emit(r->run, &f);
 		}
 		tcpto_locked(r);
 		return;
 	}
 	if (errno != EWOULDBLOCK && errno != EAGAIN && errno != EACCES && errno != EINTR) {
-		emit_file(r, LEVEL_WARN, TCPTO_EV_UNREADABLE, "op", "lock", "error",
-		    strerror(errno));
-		run_end(r, CHECK_FAILED);
+		fail_unreadable(r, "lock", errno);
 		return;
 	}
 	if (++r->tries >= TCPTO_LOCK_TRIES) {
-		snprintf(tries, sizeof(tries), "%u", r->tries);
-		emit_file(r, LEVEL_WARN, TCPTO_EV_LOCKBUSY, "tries", tries, NULL, NULL);
-		run_end(r, CHECK_FAILED);
+		file_finding(&f, r, TCPTO_EV_LOCKBUSY);
+		finding_addu(&f, "tries", r->tries);
+		run_emit(r->run, &f);
+		run_done(r->run, CHECK_FAILED);
 		return;
 	}
-	if ((!r->timer && !(r->timer = evtimer_new(r->sw->base, on_retry, r))) ||
-	    evtimer_add(r->timer, &tv) < 0) {
-		emit_file(r, LEVEL_WARN, TCPTO_EV_UNREADABLE, "op", "lock", "error",
-		    "no timer");
-		run_end(r, CHECK_FAILED);
-	}
+	/* a timer 10 ms ahead, not run_yield: qmail-remote needs the time */
+	if ((!r->timer && !(r->timer = evtimer_new(r->run->base, on_retry, r))) ||
+	    evtimer_add(r->timer, &tv) < 0)
+		fail_unreadable(r, "lock", 0);
 }
 
 /* Owner and mode as qmail's install makes them (qmailr, 0644); if not,
@@ -328,79 +347,88 @@ tcpto_lock(struct tcpto_run *r)
 static int
 tcpto_perms(struct tcpto_run *r, const struct stat *st)
 {
-	char a[32], b[32];
+	const struct tcpto_config *cf = r->cf;
+	struct finding f;
 	int ok = 1;
 
-	if (!cf.have_owner || st->st_uid != cf.owner) {
-		snprintf(a, sizeof(a), "%lu", (unsigned long)st->st_uid);
-		if (cf.have_owner)
-			snprintf(b, sizeof(b), "%lu", (unsigned long)cf.owner);
+	if (!cf->have_owner || st->st_uid != cf->owner) {
+		file_finding(&f, r, TCPTO_EV_OWNER);
+		finding_addu(&f, "uid", (unsigned long)st->st_uid);
+		if (cf->have_owner)
+			finding_addu(&f, "want", (unsigned long)cf->owner);
 		else
-			snprintf(b, sizeof(b), "none");
-		emit_file(r, LEVEL_WARN, TCPTO_EV_OWNER, "uid", a, "want", b);
+			finding_add(&f, "want", "none");
+		run_emit(r->run, &f);
 		ok = 0;
 	}
 	if ((st->st_mode & 0600) != 0600 || (st->st_mode & 07022)) {
-		snprintf(a, sizeof(a), "%04o", (unsigned)(st->st_mode & 07777));
-		emit_file(r, LEVEL_WARN, TCPTO_EV_MODE, "mode", a, "want", "0644");
+		file_finding(&f, r, TCPTO_EV_MODE);
+		finding_addf(&f, "mode", "%04o", (unsigned)(st->st_mode & 07777));
+		finding_add(&f, "want", "0644");
+		run_emit(r->run, &f);
 		ok = 0;
 	}
 	return ok;
 }
 
 static void
-tcpto_start(struct sweep *sw)
+tcpto_start(struct check_run *run)
 {
-	struct tcpto_run *r;
+	struct tcpto_run *r = run->state;
 	struct stat st;
 	int flags;
 
-	if (!(r = calloc(1, sizeof(*r)))) {
-		sweep_done(sw, CHECK_FAILED);
-		return;
-	}
-	r->sw = sw;
 	r->fd = -1;
-	sw->data = r;
-	snprintf(r->path, sizeof(r->path), "%s/queue/lock/tcpto", sw->conf->qmailhome);
+	r->run = run;
+	r->cf = run->config;
+	snprintf(r->path, sizeof(r->path), "%s/queue/lock/tcpto", run->conf->qmailhome);
 	/* O_NONBLOCK: a FIFO in its place must not hang the loop in open() */
-	flags = (cf.prune ? O_RDWR : TCPTO_RDONLY) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	flags = (r->cf->prune ? O_RDWR : TCPTO_RDONLY) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	if ((r->fd = open(r->path, flags)) < 0) {
 		if (errno == ENOENT) {
-			emit_file(r, LEVEL_WARN, TCPTO_EV_MISSING, NULL, NULL, NULL, NULL);
-			run_end(r, CHECK_OK);
-		} else {
-			emit_file(r, LEVEL_WARN, TCPTO_EV_UNREADABLE, "op", "open", "error",
-			    strerror(errno));
-			run_end(r, CHECK_FAILED);
-		}
+			run_emit_about(run, LEVEL_WARN, TCPTO_EV_MISSING, "file", r->path, 0);
+			run_done(run, CHECK_OK);
+		} else
+			fail_unreadable(r, "open", errno);
 		return;
 	}
 	if (fstat(r->fd, &st) < 0) {
-		emit_file(r, LEVEL_WARN, TCPTO_EV_UNREADABLE, "op", "stat", "error",
-		    strerror(errno));
-		run_end(r, CHECK_FAILED);
+		fail_unreadable(r, "stat", errno);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		emit_file(r, LEVEL_WARN, TCPTO_EV_NOTFILE, NULL, NULL, NULL, NULL);
-		run_end(r, CHECK_OK);
+		run_emit_about(run, LEVEL_WARN, TCPTO_EV_NOTFILE, "file", r->path, 0);
+		run_done(run, CHECK_OK);
 		return;
 	}
-	r->may_write = tcpto_perms(r, &st) && cf.prune;
+	r->may_write = tcpto_perms(r, &st) && r->cf->prune;
 	if (st.st_size != TCPTO_SIZE) {
-		emit_unknown(sw, (long long)st.st_size);
-		run_end(r, CHECK_OK);
+		emit_unknown(run, (long long)st.st_size);
+		run_done(run, CHECK_OK);
 		return;
 	}
 	tcpto_lock(r);
 }
 
+static const struct metric_family tcpto_metrics[] = {
+	{ "qmail_tcpto_entries", METRIC_GAUGE, "Used entries of the tcpto table.",
+	    { NULL, NULL }, "tcpto_entries", "", PERF_FIRST, 0 },
+	{ "qmail_tcpto_pruned_total", METRIC_COUNTER, "tcpto entries pruned.",
+	    { NULL, NULL }, NULL, "", PERF_NONE, 0 },
+	{ NULL, 0, NULL, { NULL, NULL }, NULL, NULL, PERF_NONE, 0 }
+};
+
+/* The table finding's numbers: only a run that read a table has them (an
+ * add of 0 still makes the counter's sample). */
 static void
-tcpto_cancel(struct sweep *sw)
+tcpto_samples(const struct check_run *run, struct metrics *m)
 {
-	if (sw->data)
-		run_free(sw->data);
+	const struct tcpto_run *r = run->state;
+
+	if (!r->table)
+		return;
+	metrics_set(m, &tcpto_metrics[0], NULL, NULL, r->used);
+	metrics_add(m, &tcpto_metrics[1], NULL, NULL, r->pruned);
 }
 
 const struct check check_tcpto = {
@@ -410,6 +438,9 @@ const struct check check_tcpto = {
 	.vars = tcpto_vars,
 	.events = tcpto_events,
 	.configure = tcpto_configure,
+	.run_size = sizeof(struct tcpto_run),
 	.start = tcpto_start,
-	.cancel = tcpto_cancel,
+	.cleanup = tcpto_cleanup,
+	.metrics = tcpto_metrics,
+	.samples = tcpto_samples,
 };

@@ -1,7 +1,9 @@
 /* The tls check. Every target is one probe: a random start offset, for smtp
  * targets a TLSA lookup, then one connection that speaks the plaintext
  * dialogue (tlsproto.c), upgrades to TLS and examines what was served.
- * All probes run concurrently; each phase is bounded by MAINTD_TLS_TIMEOUT. */
+ * All probes run concurrently; each phase is bounded by MAINTD_TLS_TIMEOUT.
+ * Each probe keeps its typed outcome (failed, certificate days) for the
+ * check's metrics. */
 #include "tls.h"
 
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "metrics.h"
 #include "resolv.h"
 #include "tlsproto.h"
 
@@ -74,24 +77,34 @@ static const struct confvar var_certfiles = { "MAINTD_TLS_CERTFILES", "" };
 static const struct confvar var_timeout = { "MAINTD_TLS_TIMEOUT", "30" };
 static const struct confvar var_spread = { "MAINTD_TLS_SPREAD", "5" };
 static const struct confvar var_dane = { "MAINTD_TLS_DANE", "1" };
-/* the dns check's variable (listed there, not here: one env/ file) */
-static const struct confvar var_dns = { "MAINTD_DNS_SERVERS", "" };
 static const struct confvar *const tls_vars[] = {
 	&var_targets, &var_name, &var_cafile, &var_capath, &var_warn, &var_crit,
-	&var_certfiles, &var_timeout, &var_spread, &var_dane, NULL
+	&var_certfiles, &var_timeout, &var_spread, &var_dane, &conf_dns_servers, NULL
 };
 
+/* the check's configuration value (run->config) */
 struct tlsconf {
 	struct tls_target target[TLS_MAXTARGETS];
 	unsigned ntargets;
 	char certfile[TLS_MAXFILES][PATH_MAX];
 	unsigned ncertfiles;
 	unsigned long warn_days, crit_days, timeout, spread, dane;
+	char name[256];		/* MAINTD_TLS_NAME; "": control/me */
+	char cafile[PATH_MAX], capath[PATH_MAX];
+	char *servers;		/* MAINTD_DNS_SERVERS */
 };
 
-/* cf is what runs use; nc is filled by configure and copied only when valid,
- * so that a bad value on SIGHUP keeps the previous settings */
-static struct tlsconf cf, nc;
+enum { TLS_M_EXPIRY, TLS_M_OK };
+
+static const struct metric_family tls_metrics[] = {
+	[TLS_M_EXPIRY] = { "qmail_tls_cert_expiry_seconds", METRIC_GAUGE,
+	    "Seconds until the certificate of the probed service expires.", { "target", NULL },
+	    "cert_days_", "", PERF_EACH, 86400 },
+	[TLS_M_OK] = { "qmail_tls_probe_ok", METRIC_GAUGE,
+	    "1 when the last TLS probe of the target succeeded.", { "target", NULL },
+	    NULL, "", PERF_NONE, 0 },
+	{ NULL }
+};
 
 enum phase {
 	P_DELAY, P_DNS, P_CONNECT, P_GREETING, P_EHLO, P_STARTTLS, P_HANDSHAKE,
@@ -104,7 +117,7 @@ static const char *const phase_names[] = {
 };
 
 struct diskcert {
-	char *file;
+	const char *file;
 	X509 *cert[TLS_MAXCHAIN];	/* leaf first */
 	unsigned n;
 };
@@ -119,6 +132,11 @@ struct probe {
 	enum phase phase;
 	int tls;		/* the TLS session is up */
 	int bad;		/* a warn or crit finding was emitted */
+	/* the outcome, for the metrics */
+	int seen;		/* a finding of the target was emitted */
+	int failed;		/* it got no TLS session (probe_fail and its kin) */
+	int has_days;		/* a finding told the certificate's days */
+	long days;
 	int capa_status;	/* POP3: CAPA's +OK seen */
 	struct event *timer;
 	struct bufferevent *bev;
@@ -131,12 +149,13 @@ struct probe {
 	struct tlsa_set *tlsa;
 };
 
+/* the run state (run->state) */
 struct tlsrun {
-	struct sweep *sw;
+	struct check_run *cr;
+	const struct tlsconf *cf;
 	SSL_CTX *ctx;
 	X509_STORE *store;
 	struct resolv *resolv;
-	struct event *finish;
 	unsigned pending;
 	int unknown;		/* some result is unknown: clear nothing */
 	char name[256];
@@ -150,58 +169,104 @@ static void probe_finish(struct probe *);
 
 /* configuration */
 
+struct tls_confctx {
+	struct tlsconf *cf;
+	struct conf_err *err;
+};
+
 static int
 add_target(const char *item, size_t len, void *arg)
 {
-	struct conf_err *err = arg;
+	struct tls_confctx *c = arg;
+	struct tlsconf *cf = c->cf;
 	char value[256];
 	const char *why;
 
 	snprintf(value, sizeof(value), "%.*s", (int)len, item);
-	if (nc.ntargets == TLS_MAXTARGETS)
-		return conf_set_err(err, var_targets.name, value, "too-many");
-	if (tls_target_parse(item, len, &nc.target[nc.ntargets], &why) < 0)
-		return conf_set_err(err, var_targets.name, value, why);
-	nc.ntargets++;
+	if (cf->ntargets == TLS_MAXTARGETS)
+		return conf_set_err(c->err, var_targets.name, value, "too-many");
+	if (tls_target_parse(item, len, &cf->target[cf->ntargets], &why) < 0)
+		return conf_set_err(c->err, var_targets.name, value, why);
+	cf->ntargets++;
 	return 0;
 }
 
 static int
 add_certfile(const char *item, size_t len, void *arg)
 {
-	struct conf_err *err = arg;
+	struct tls_confctx *c = arg;
+	struct tlsconf *cf = c->cf;
 	char value[256];
 
 	snprintf(value, sizeof(value), "%.*s", (int)len, item);
-	if (nc.ncertfiles == TLS_MAXFILES)
-		return conf_set_err(err, var_certfiles.name, value, "too-many");
-	if (len >= sizeof(nc.certfile[0]) || *item != '/')
-		return conf_set_err(err, var_certfiles.name, value, "not-absolute");
-	memcpy(nc.certfile[nc.ncertfiles], item, len);
-	nc.certfile[nc.ncertfiles++][len] = 0;
+	if (cf->ncertfiles == TLS_MAXFILES)
+		return conf_set_err(c->err, var_certfiles.name, value, "too-many");
+	if (len >= sizeof(cf->certfile[0]) || *item != '/')
+		return conf_set_err(c->err, var_certfiles.name, value, "not-absolute");
+	memcpy(cf->certfile[cf->ncertfiles], item, len);
+	cf->certfile[cf->ncertfiles++][len] = 0;
 	return 0;
 }
 
+/* A string variable into buf; -1 (err filled) when it does not fit. */
 static int
+tls_conf_string(const struct confvar *v, char *buf, size_t size, struct conf_err *err)
+{
+	const char *s = conf_value(v);
+
+	if (strlen(s) >= size)
+		return conf_set_err(err, v->name, s, "too-long");
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+static void
+tls_config_free(void *p)
+{
+	struct tlsconf *cf = p;
+
+	if (cf)
+		free(cf->servers);
+	free(cf);
+}
+
+static void *
 tls_configure(const struct conf *c, struct conf_err *err)
 {
+	struct tlsconf *cf;
+	struct tls_confctx cc = { NULL, err };
+
 	(void)c;
-	nc.ntargets = nc.ncertfiles = 0;
-	if (conf_ulong(&var_warn, 0, 3650, &nc.warn_days, err) < 0 ||
-	    conf_ulong(&var_crit, 0, 3650, &nc.crit_days, err) < 0 ||
-	    conf_ulong(&var_timeout, 1, 3600, &nc.timeout, err) < 0 ||
-	    conf_ulong(&var_spread, 0, 300, &nc.spread, err) < 0 ||
-	    conf_ulong(&var_dane, 0, 1, &nc.dane, err) < 0)
-		return -1;
-	if (nc.crit_days > nc.warn_days)
-		return conf_set_err(err, var_crit.name, conf_value(&var_crit), "above-warn-days");
-	if (conf_list(conf_value(&var_targets), add_target, err) != 0 ||
-	    conf_list(conf_value(&var_certfiles), add_certfile, err) != 0)
-		return -1;
-	if (strlen(conf_value(&var_name)) >= sizeof(((struct tlsrun *)0)->name))
-		return conf_set_err(err, var_name.name, conf_value(&var_name), "too-long");
-	cf = nc;
-	return 0;
+	if (!(cf = calloc(1, sizeof(*cf))) || !(cf->servers = strdup(conf_value(&conf_dns_servers)))) {
+		conf_set_err(err, var_targets.name, "", "out-of-memory");
+		goto bad;
+	}
+	cc.cf = cf;
+	if (conf_ulong(&var_warn, 0, 3650, &cf->warn_days, err) < 0 ||
+	    conf_ulong(&var_crit, 0, 3650, &cf->crit_days, err) < 0 ||
+	    conf_ulong(&var_timeout, 1, 3600, &cf->timeout, err) < 0 ||
+	    conf_ulong(&var_spread, 0, 300, &cf->spread, err) < 0 ||
+	    conf_ulong(&var_dane, 0, 1, &cf->dane, err) < 0)
+		goto bad;
+	if (cf->crit_days > cf->warn_days) {
+		conf_set_err(err, var_crit.name, conf_value(&var_crit), "above-warn-days");
+		goto bad;
+	}
+	if (conf_list(conf_value(&var_targets), add_target, &cc) != 0 ||
+	    conf_list(conf_value(&var_certfiles), add_certfile, &cc) != 0 ||
+	    tls_conf_string(&var_name, cf->name, sizeof(cf->name), err) < 0 ||
+	    tls_conf_string(&var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
+	    tls_conf_string(&var_capath, cf->capath, sizeof(cf->capath), err) < 0)
+		goto bad;
+	if (!resolv_servers_ok(cf->servers)) {
+		conf_set_err(err, conf_dns_servers.name, cf->servers,
+		    "want IP, IP:PORT or [IPv6]:PORT");
+		goto bad;
+	}
+	return cf;
+bad:
+	tls_config_free(cf);
+	return NULL;
 }
 
 /* pure helpers */
@@ -280,7 +345,8 @@ probe_emit(struct probe *p, struct finding *f)
 {
 	if (f->level >= LEVEL_WARN)
 		p->bad = 1;
-	sweep_emit(p->run->sw, f);
+	p->seen = 1;
+	run_emit(p->run->cr, f);
 }
 
 static void
@@ -294,12 +360,42 @@ probe_say(struct probe *p, enum level lv, const char *event, const char *key, co
 	probe_emit(p, &f);
 }
 
+/* A finding that says the probe got no TLS session. */
+static void
+probe_fail(struct probe *p, enum level lv, const char *event, const char *key, const char *val)
+{
+	p->failed = 1;
+	probe_say(p, lv, event, key, val);
+}
+
+/* The same (crit) with error=ENAME, a system call's failure, after phase=. */
+static void
+probe_fail_errno(struct probe *p, const char *event, const char *phase, int errnum)
+{
+	struct finding f;
+
+	p->failed = 1;
+	probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, event);
+	if (phase)
+		finding_add(&f, "phase", phase);
+	finding_error(&f, errnum);
+	probe_emit(p, &f);
+}
+
+static void
+probe_days(struct probe *p, struct finding *f, long days)
+{
+	finding_addi(f, "days", days);
+	p->has_days = 1;
+	p->days = days;
+}
+
 /* the connection */
 
 static void
 probe_timer(struct probe *p)
 {
-	struct timeval tv = { (time_t)cf.timeout, 0 };
+	struct timeval tv = { (time_t)p->run->cf->timeout, 0 };
 
 	evtimer_add(p->timer, &tv);
 }
@@ -319,7 +415,7 @@ probe_send(struct probe *p, const char *cmd, enum phase next)
 static void
 probe_ehlo(struct probe *p, enum phase next)
 {
-	const char *me = p->run->sw->conf->me;
+	const char *me = p->run->cr->conf->me;
 	char cmd[300];
 
 	snprintf(cmd, sizeof(cmd), "EHLO %s", *me ? me : "localhost");
@@ -337,6 +433,7 @@ probe_busy(struct probe *p, const char *reason, const char *reply, size_t len)
 {
 	struct finding f;
 
+	p->failed = 1;
 	probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_BUSY);
 	finding_add(&f, "phase", phase_names[p->phase]);
 	if (reason)
@@ -352,6 +449,7 @@ probe_dialogue_failed(struct probe *p, const char *reason, const char *reply, si
 {
 	struct finding f;
 
+	p->failed = 1;
 	probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_DIALOGUE_FAILED);
 	finding_add(&f, "phase", phase_names[p->phase]);
 	finding_add(&f, "reason", reason);
@@ -363,10 +461,12 @@ probe_dialogue_failed(struct probe *p, const char *reason, const char *reply, si
 static void
 probe_handshake_failed(struct probe *p, const char *reason)
 {
-	probe_say(p, LEVEL_CRIT, EV_HANDSHAKE_FAILED, "reason", reason);
+	probe_fail(p, LEVEL_CRIT, EV_HANDSHAKE_FAILED, "reason", reason);
 }
 
-static void
+/* Why the connection failed: OpenSSL's reason or "connection closed by
+ * peer" in buf (0), or the socket's errno (buf unset). */
+static int
 probe_ssl_error(struct probe *p, char *buf, size_t size)
 {
 	unsigned long e, last = 0;
@@ -383,9 +483,10 @@ probe_ssl_error(struct probe *p, char *buf, size_t size)
 	else if (last)
 		ERR_error_string_n(last, buf, size);
 	else if (soerr)
-		snprintf(buf, size, "%s", strerror(soerr));
+		return soerr;
 	else
 		snprintf(buf, size, "connection closed by peer");
+	return 0;
 }
 
 /* The served certificate, as a peer would judge it. */
@@ -402,13 +503,13 @@ probe_examine_cert(struct probe *p, SSL *ssl, X509 *leaf)
 	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
 		probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_CERT_EXPIRED);
 		if (tls_cert_days(leaf, &days) == 0)
-			finding_addi(&f, "days", days);
+			probe_days(p, &f, days);
 		finding_add(&f, "subject", subject);
 		probe_emit(p, &f);
-	} else if (tls_cert_days(leaf, &days) == 0 && days < (long)cf.warn_days) {
-		probe_finding(p, &f, days < (long)cf.crit_days ? LEVEL_CRIT : LEVEL_WARN,
+	} else if (tls_cert_days(leaf, &days) == 0 && days < (long)r->cf->warn_days) {
+		probe_finding(p, &f, days < (long)r->cf->crit_days ? LEVEL_CRIT : LEVEL_WARN,
 		    FINDING_STATE, EV_CERT_EXPIRING);
-		finding_addi(&f, "days", days);
+		probe_days(p, &f, days);
 		finding_add(&f, "subject", subject);
 		probe_emit(p, &f);
 	}
@@ -544,7 +645,7 @@ probe_ok(struct probe *p)
 	finding_add(&f, "subject", tls_name_string(X509_get_subject_name(leaf), name, sizeof(name)));
 	finding_add(&f, "issuer", tls_name_string(X509_get_issuer_name(leaf), name, sizeof(name)));
 	if (tls_cert_days(leaf, &days) == 0)
-		finding_addi(&f, "days", days);
+		probe_days(p, &f, days);
 	probe_emit(p, &f);
 }
 
@@ -593,16 +694,16 @@ probe_upgrade(struct probe *p)
 	    !SSL_set_tlsext_host_name(ssl, p->name) || probe_add_tlsa(p, ssl) < 0) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);
-		probe_say(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "ssl");
+		probe_fail(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "ssl");
 		p->run->unknown = 1;
 		probe_finish(p);
 		return;
 	}
-	if (!(b = bufferevent_openssl_socket_new(p->run->sw->base, fd, ssl,
+	if (!(b = bufferevent_openssl_socket_new(p->run->cr->base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
 		/* libevent freed the SSL; the socket is still ours */
 		evutil_closesocket(fd);
-		probe_say(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
+		probe_fail(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
 		p->run->unknown = 1;
 		probe_finish(p);
 		return;
@@ -698,7 +799,7 @@ smtp_line(struct probe *p, const char *line, size_t len)
 		if (p->t->proto == TLSPROTO_SUBMISSION && r->auth)
 			probe_say(p, LEVEL_CRIT, EV_AUTH_BEFORE_TLS, NULL, NULL);
 		if (!r->starttls) {
-			probe_say(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
+			probe_fail(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
 			probe_quit(p);
 			return;
 		}
@@ -753,7 +854,7 @@ pop3_line(struct probe *p, const char *line, size_t len)
 			probe_ok(p);
 			probe_quit(p);
 		} else if (!p->capa.stls) {
-			probe_say(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
+			probe_fail(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
 			probe_quit(p);
 		} else
 			probe_send(p, "STLS", P_STLS);
@@ -781,7 +882,7 @@ pop3_line(struct probe *p, const char *line, size_t len)
 		}
 		if (p->phase == P_CAPA) {
 			/* no CAPA (RFC 2449): a client cannot learn of STLS */
-			probe_say(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
+			probe_fail(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
 		} else
 			probe_ok(p);
 		probe_quit(p);
@@ -836,19 +937,24 @@ static void
 probe_closed(struct probe *p, short what)
 {
 	char why[256];
+	int errnum;
 
 	switch (p->phase) {
 	case P_CONNECT:
 		if (EVUTIL_SOCKET_ERROR() == ECONNREFUSED) {
-			probe_say(p, LEVEL_INFO, EV_NOT_LISTENING, NULL, NULL);
+			probe_fail(p, LEVEL_INFO, EV_NOT_LISTENING, NULL, NULL);
 			break;
 		}
-		probe_ssl_error(p, why, sizeof(why));
-		probe_say(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", why);
+		if ((errnum = probe_ssl_error(p, why, sizeof(why))))
+			probe_fail_errno(p, EV_CONNECT_FAILED, NULL, errnum);
+		else
+			probe_fail(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", why);
 		break;
 	case P_HANDSHAKE:
-		probe_ssl_error(p, why, sizeof(why));
-		probe_handshake_failed(p, why);
+		if ((errnum = probe_ssl_error(p, why, sizeof(why))))
+			probe_fail_errno(p, EV_HANDSHAKE_FAILED, NULL, errnum);
+		else
+			probe_handshake_failed(p, why);
 		break;
 	case P_STARTTLS:
 	case P_STLS:
@@ -859,10 +965,11 @@ probe_closed(struct probe *p, short what)
 		break;
 	default:
 		if (what & BEV_EVENT_EOF)
-			snprintf(why, sizeof(why), "closed");
+			probe_dialogue_failed(p, "closed", NULL, 0);
+		else if ((errnum = probe_ssl_error(p, why, sizeof(why))))
+			probe_fail_errno(p, EV_DIALOGUE_FAILED, phase_names[p->phase], errnum);
 		else
-			probe_ssl_error(p, why, sizeof(why));
-		probe_dialogue_failed(p, why, NULL, 0);
+			probe_dialogue_failed(p, why, NULL, 0);
 		break;
 	}
 	probe_finish(p);
@@ -913,9 +1020,9 @@ probe_connect(struct probe *p)
 		sl = sizeof(*s6);
 	}
 	p->phase = P_CONNECT;
-	if (!(p->bev = bufferevent_socket_new(p->run->sw->base, -1,
+	if (!(p->bev = bufferevent_socket_new(p->run->cr->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
-		probe_say(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
+		probe_fail(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
 		p->run->unknown = 1;
 		probe_finish(p);
 		return;
@@ -924,10 +1031,7 @@ probe_connect(struct probe *p)
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	probe_timer(p);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "%s", strerror(errno));
-		probe_say(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", why);
+		probe_fail_errno(p, EV_CONNECT_FAILED, NULL, errno);
 		probe_finish(p);
 	}
 }
@@ -988,10 +1092,10 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		probe_go_tls(p);
 		return;
 	case P_CONNECT:
-		probe_say(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", "timeout");
+		probe_fail(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", "timeout");
 		break;
 	case P_GREETING:
-		probe_say(p, LEVEL_CRIT, EV_NO_BANNER, NULL, NULL);
+		probe_fail(p, LEVEL_CRIT, EV_NO_BANNER, NULL, NULL);
 		break;
 	case P_HANDSHAKE:
 		probe_handshake_failed(p, "timeout");
@@ -1029,36 +1133,31 @@ probe_free(struct probe *p)
 }
 
 static void
-run_free(struct tlsrun *r)
+tls_cleanup(struct check_run *cr)
 {
+	struct tlsrun *r = cr->state;
 	unsigned i, k;
 
 	for (i = 0; i < r->nprobe; i++)
 		probe_free(&r->probe[i]);
-	if (r->resolv)
-		resolv_free(r->resolv);
+	resolv_free(r->resolv);
+	r->resolv = NULL;
 	for (i = 0; i < r->ndisk; i++)
 		for (k = 0; k < r->disk[i].n; k++)
 			X509_free(r->disk[i].cert[k]);
-	if (r->finish)
-		event_free(r->finish);
+	r->ndisk = 0;
 	X509_STORE_free(r->store);
+	r->store = NULL;
 	SSL_CTX_free(r->ctx);
-	free(r);
+	r->ctx = NULL;
 }
 
 static void
-on_finish(evutil_socket_t fd, short what, void *arg)
+tls_finish(struct check_run *cr)
 {
-	struct tlsrun *r = arg;
-	struct sweep *sw = r->sw;
-	int unknown = r->unknown;
+	const struct tlsrun *r = cr->state;
 
-	(void)fd;
-	(void)what;
-	run_free(r);
-	sw->data = NULL;
-	sweep_done(sw, unknown ? CHECK_FAILED : CHECK_OK);
+	run_done(cr, r->unknown ? CHECK_FAILED : CHECK_OK);
 }
 
 static void
@@ -1068,10 +1167,49 @@ probe_finish(struct probe *p)
 
 	if (p->phase == P_DONE)
 		return;
-	/* free the connection now; the run ends from a fresh loop pass */
+	/* free the connection now; the run ends from a fresh loop pass (if no
+	 * timer can be made, the time limit ends it) */
 	probe_free(p);
 	if (--r->pending == 0)
-		event_active(r->finish, EV_TIMEOUT, 1);
+		run_yield(r->cr, tls_finish);
+}
+
+/* The samples of the probes' outcomes. A target listed twice is one series:
+ * failed in either is failed. */
+static void
+tls_samples(const struct check_run *cr, struct metrics *m)
+{
+	const struct tlsrun *r = cr->state;
+	const struct probe *p, *q, *days;
+	unsigned i, k;
+	int seen, failed;
+
+	for (i = 0; i < r->nprobe; i++) {
+		p = &r->probe[i];
+		for (k = 0; k < i && strcmp(r->probe[k].target, p->target) != 0; k++)
+			;
+		if (k < i)
+			continue;
+		seen = failed = 0;
+		days = NULL;
+		for (k = i; k < r->nprobe; k++) {
+			q = &r->probe[k];
+			if (strcmp(q->target, p->target) != 0)
+				continue;
+			seen |= q->seen;
+			failed |= q->failed;
+			if (q->has_days)
+				days = q;
+		}
+		if (days) {
+			metrics_set(m, &tls_metrics[TLS_M_EXPIRY], p->target, NULL,
+			    (double)days->days * 86400);
+			metrics_limits(m, &tls_metrics[TLS_M_EXPIRY], p->target, NULL,
+			    (double)r->cf->warn_days, (double)r->cf->crit_days);
+		}
+		if (seen)
+			metrics_set(m, &tls_metrics[TLS_M_OK], p->target, NULL, failed ? 0 : 1);
+	}
 }
 
 static int
@@ -1080,25 +1218,30 @@ load_disk(struct tlsrun *r)
 	struct diskcert *d;
 	struct finding f;
 	unsigned i;
+	int errnum = 0;
 	X509 *x;
 	FILE *fp;
 
-	for (i = 0; i < cf.ncertfiles; i++) {
+	for (i = 0; i < r->cf->ncertfiles; i++) {
 		d = &r->disk[r->ndisk];
-		d->file = cf.certfile[i];
+		d->file = r->cf->certfile[i];
 		d->n = 0;
 		if ((fp = fopen(d->file, "r"))) {
 			while (d->n < TLS_MAXCHAIN && (x = PEM_read_X509(fp, NULL, NULL, NULL)))
 				d->cert[d->n++] = x;
 			fclose(fp);
-		}
+		} else
+			errnum = errno;
 		ERR_clear_error();
 		if (d->n == 0) {
 			finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_CERTFILE_BAD);
 			finding_add(&f, "file", d->file);
 			finding_subject(&f);
-			finding_add(&f, "reason", fp ? "no-certificate" : strerror(errno));
-			sweep_emit(r->sw, &f);
+			if (fp)
+				finding_add(&f, "reason", "no-certificate");
+			else
+				finding_error(&f, errnum);
+			run_emit(r->cr, &f);
 			continue;
 		}
 		r->ndisk++;
@@ -1109,7 +1252,7 @@ load_disk(struct tlsrun *r)
 static int
 setup_store(struct tlsrun *r)
 {
-	const char *file = conf_value(&var_cafile), *path = conf_value(&var_capath);
+	const char *file = r->cf->cafile, *path = r->cf->capath;
 
 	if (!(r->store = X509_STORE_new()))
 		return -1;
@@ -1139,7 +1282,7 @@ setup_ctx(struct tlsrun *r)
 }
 
 static void
-setup_failed(struct sweep *sw, struct tlsrun *r, const char *reason)
+setup_failed(struct tlsrun *r, const char *reason)
 {
 	struct finding f;
 	char why[256];
@@ -1152,10 +1295,8 @@ setup_failed(struct sweep *sw, struct tlsrun *r, const char *reason)
 	finding_add(&f, "what", reason);
 	finding_subject(&f);
 	finding_add(&f, "reason", why);
-	sweep_emit(sw, &f);
-	run_free(r);
-	sw->data = NULL;
-	sweep_done(sw, CHECK_FAILED);
+	run_emit(r->cr, &f);
+	run_done(r->cr, CHECK_FAILED);
 }
 
 static void
@@ -1172,74 +1313,61 @@ probe_init(struct tlsrun *r, struct probe *p, const struct tls_target *t)
 	    v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, *t->sni ? "/" : "", t->sni);
 	p->name = *t->sni ? t->sni : r->name;
 	/* services are not hit in lockstep */
-	ms = cf.spread ? arc4random_uniform((uint32_t)cf.spread * 1000) : 0;
+	ms = r->cf->spread ? arc4random_uniform((uint32_t)r->cf->spread * 1000) : 0;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
 }
 
 static void
-tls_start(struct sweep *sw)
+tls_start(struct check_run *cr)
 {
-	struct tlsrun *r;
+	struct tlsrun *r = cr->state;
+	const struct tlsconf *cf = cr->config;
 	char err[256];
-	const char *name = conf_value(&var_name);
 	unsigned i;
 
-	if (!(r = calloc(1, sizeof(*r)))) {
-		sweep_done(sw, CHECK_FAILED);
-		return;
-	}
-	r->sw = sw;
-	sw->data = r;
-	snprintf(r->name, sizeof(r->name), "%s", *name ? name : sw->conf->me);
+	r->cr = cr;
+	r->cf = cf;
+	snprintf(r->name, sizeof(r->name), "%s", *cf->name ? cf->name : cr->conf->me);
 	if (!*r->name)
 		snprintf(r->name, sizeof(r->name), "localhost");
 	if (setup_ctx(r) < 0) {
-		setup_failed(sw, r, "ssl-context");
+		setup_failed(r, "ssl-context");
 		return;
 	}
 	if (setup_store(r) < 0) {
-		setup_failed(sw, r, "ca-store");
+		setup_failed(r, "ca-store");
 		return;
 	}
-	if (!(r->finish = event_new(sw->base, -1, 0, on_finish, r))) {
-		setup_failed(sw, r, "event");
-		return;
-	}
-	for (i = 0; i < cf.ntargets; i++)
-		if (cf.target[i].proto == TLSPROTO_SMTP)
+	for (i = 0; i < cf->ntargets; i++)
+		if (cf->target[i].proto == TLSPROTO_SMTP)
 			break;
-	if (cf.dane && i < cf.ntargets && !(r->resolv = resolv_new(sw->base, conf_value(&var_dns),
-	    (unsigned)(cf.timeout * 1000), err, sizeof(err)))) {
+	if (cf->dane && i < cf->ntargets && !(r->resolv = resolv_new(cr->base, cf->servers,
+	    (unsigned)(cf->timeout * 1000), err, sizeof(err)))) {
 		struct finding f;
 
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_TLSA_LOOKUP_FAILED);
 		finding_add(&f, "status", "no-resolver");
 		finding_subject(&f);
-		finding_add(&f, "reason", err);
-		sweep_emit(sw, &f);
+		if (errno)
+			finding_error(&f, errno);
+		else
+			finding_add(&f, "reason", err);
+		run_emit(cr, &f);
 		r->unknown = 1;
 	}
 	load_disk(r);
-	r->nprobe = r->pending = cf.ntargets;
-	for (i = 0; i < cf.ntargets; i++)
-		if (!(r->probe[i].timer = evtimer_new(sw->base, on_timer, &r->probe[i]))) {
-			setup_failed(sw, r, "event");
+	r->nprobe = r->pending = cf->ntargets;
+	for (i = 0; i < cf->ntargets; i++)
+		if (!(r->probe[i].timer = evtimer_new(cr->base, on_timer, &r->probe[i]))) {
+			setup_failed(r, "event");
 			return;
 		}
-	for (i = 0; i < cf.ntargets; i++)
-		probe_init(r, &r->probe[i], &cf.target[i]);
+	for (i = 0; i < cf->ntargets; i++)
+		probe_init(r, &r->probe[i], &cf->target[i]);
 	if (r->nprobe == 0)
-		event_active(r->finish, EV_TIMEOUT, 1);
-}
-
-static void
-tls_cancel(struct sweep *sw)
-{
-	if (sw->data)
-		run_free(sw->data);
-	sw->data = NULL;
+		tls_finish(cr);
 }
 
 const struct check check_tls = {
@@ -1249,6 +1377,10 @@ const struct check check_tls = {
 	.vars = tls_vars,
 	.events = tls_events,
 	.configure = tls_configure,
+	.config_free = tls_config_free,
+	.run_size = sizeof(struct tlsrun),
 	.start = tls_start,
-	.cancel = tls_cancel,
+	.cleanup = tls_cleanup,
+	.metrics = tls_metrics,
+	.samples = tls_samples,
 };

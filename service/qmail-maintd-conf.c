@@ -82,6 +82,20 @@ env_file(const char *name, const char *value)
 }
 
 /* One file per variable, at its default. */
+/* A variable that several checks read (MAINTD_DNS_SERVERS) has one file. */
+static int
+listed_before(unsigned check, const struct confvar *v)
+{
+	const struct check *c;
+	unsigned i, j;
+
+	for (i = 0; i < check && (c = maintd_checks[i]); i++)
+		for (j = 0; c->vars && c->vars[j]; j++)
+			if (c->vars[j] == v)
+				return 1;
+	return 0;
+}
+
 static void
 env_files(void)
 {
@@ -102,7 +116,8 @@ env_files(void)
 			env_file(name, value);
 		}
 		for (j = 0; c->vars && c->vars[j]; j++)
-			env_file(c->vars[j]->name, c->vars[j]->def);
+			if (!listed_before(i, c->vars[j]))
+				env_file(c->vars[j]->name, c->vars[j]->def);
 	}
 }
 

@@ -3,6 +3,8 @@
 # local unbound, its wall time and queries/s, beside the same queries made one
 # at a time through the same resolver (tests/bench/dnsseq.c), in the same run.
 #   sh tests/bench/dns.sh [BUILD_DIR] [DOMAINS]   (as root, after a build)
+# LOOP=1 also measures how late the event loop serves a 1 ms timer beside a
+# sweep (the test-only slow check of qmail-maintd-test; tests/bench/loop.sh).
 # Each domain: MX to the shared MX host (this server, with a TLSA record),
 # an SPF record with an include, a DMARC record; self IP 192.0.2.10 with PTR.
 set -eu
@@ -42,6 +44,11 @@ unbound_start "$UB_PORT" "$NSD_PORT" allow "" bench.test 2.0.192.in-addr.arpa
 dns_wait "$UB_PORT" bench.test || fail "unbound did not start"
 unbound_start "$UB2_PORT" "$NSD_PORT" allow "" bench.test 2.0.192.in-addr.arpa
 dns_wait "$UB2_PORT" bench.test || fail "unbound did not start"
+if [ "${LOOP:-0}" = 1 ]; then
+	UB3_PORT=$(free_udp_port)	# a third: a cold cache for the lateness run
+	unbound_start "$UB3_PORT" "$NSD_PORT" allow "" bench.test 2.0.192.in-addr.arpa
+	dns_wait "$UB3_PORT" bench.test || fail "unbound did not start"
+fi
 
 make_qmailhome "$T/qmail" mx.bench.test
 seq 1 "$N" | sed 's/^/d/; s/$/.bench.test/' > "$T/qmail/control/rcpthosts"
@@ -57,7 +64,23 @@ sweep() {
 }
 echo "domains=$N machine: $(nproc) cores, $(uname -r)"
 sweep "sweep, cold resolver cache"
+cold_ms=$ms
 sweep "sweep, warm resolver cache"
+warm_ms=$ms
+
+# loop NAME SLOW_MS: the slow check's ticks beside a sweep through the third
+# resolver; its run is shorter than the dns run, so every tick falls inside it
+loop() {
+	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state-loop" MAINTD_DNS_SERVERS="127.0.0.1:$UB3_PORT" \
+	    MAINTD_DNS_SELFIPS=192.0.2.10 MAINTD_CHECKS=dns,slow MAINTD_SLOW_MS="$2" \
+	    MAINTD_SLOW_TICK_MS=1 "$B/tests/qmail-maintd-test" -1 > "$T/loop" 2>&1 || true
+	echo "$1: $(grep '^info slow: ticks' "$T/loop") beside $(grep 'dns: checked' "$T/loop")"
+	[ "$(grep -c 'lookup-failed' "$T/loop")" = 0 ] || fail "lookups failed"
+}
+if [ "${LOOP:-0}" = 1 ]; then
+	loop "1 ms timer, cold resolver cache" $((cold_ms * 3 / 4))
+	loop "1 ms timer, warm resolver cache" $((warm_ms * 3 / 4))
+fi
 
 # the same queries, one at a time, through the second resolver: cold, then warm
 {

@@ -13,18 +13,19 @@ static unsigned long lines;
 static int status = -1;
 
 static void
-on_emit(struct sweep *sw, const struct finding *f)
+on_emit(struct check_run *run, const struct finding *f)
 {
-	(void)sw;
+	(void)run;
 	(void)f;
 	lines++;
 }
 
 static void
-on_done(struct sweep *sw, enum check_status st)
+on_done(struct check_run *run, enum check_status st)
 {
 	status = st;
-	event_base_loopbreak(sw->base);
+	check_run_release(run);
+	event_base_loopbreak(run->base);
 }
 
 int
@@ -34,7 +35,9 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	struct conf conf;
 	struct conf_err err;
-	struct sweep sw;
+	struct check_run run;
+	struct event_base *base = event_base_new();
+	void *config;
 	char **rec, num[32];
 	double s;
 
@@ -45,7 +48,7 @@ main(int argc, char **argv)
 	snprintf(num, sizeof(num), "%lu", n);
 	setenv("MAINTD_KMSG_MAXREC", num, 1);
 	setenv("MAINTD_KMSG_BACKLOG", num, 1);
-	if (!(rec = calloc(n, sizeof(*rec))) || check_kmsg.configure(&conf, &err) < 0)
+	if (!(rec = calloc(n, sizeof(*rec))) || !(config = check_kmsg.configure(&conf, &err)))
 		return 111;
 	for (i = 0; i < n; i++) {
 		rec[i] = malloc(256);
@@ -58,16 +61,14 @@ main(int argc, char **argv)
 			    "0e 00 00 48 89 d6 48 89 c7 e8 97 fe ff ff\n", i, i * 1000);
 	}
 	kmsg_test_source((const char *const *)rec, (unsigned)n);
-	memset(&sw, 0, sizeof(sw));
-	sw.check = &check_kmsg;
-	sw.base = event_base_new();
-	sw.conf = &conf;
-	sw.emit_fn = on_emit;
-	sw.done_fn = on_done;
+	if (check_run_init(&run, &check_kmsg, base, &conf, config) < 0)
+		return 111;
+	run.emit_fn = on_emit;
+	run.done_fn = on_done;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	check_kmsg.start(&sw);
+	check_kmsg.start(&run);
 	if (status < 0)
-		event_base_dispatch(sw.base);
+		event_base_dispatch(base);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("records=%lu lines=%lu status=%d ms=%.1f records/s=%.0f\n", n, lines, status,

@@ -42,5 +42,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	svstat_runit(data, half, data + half, size - half, 1795619225, &st, &why);
 	svstat_mem_parse((const char *)data, size, reformat, NULL);
 	svstat_names_prog("/service/qmail-smtpd", (const char *)data, size, "qmail-smtpd");
+	/* the names as a list: always ended by an empty one, within the buffer */
+	{
+		char names[512];
+		size_t n = svstat_prog_names("/service/qmail-smtpd", (const char *)data, size,
+		    names, sizeof(names));
+
+		if (n < 1 || n > sizeof(names) || names[n - 1] || (n > 1 && names[n - 2]))
+			abort();
+	}
 	return 0;
 }

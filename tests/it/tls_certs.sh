@@ -56,6 +56,6 @@ tls_run "$T/out4" MAINTD_TLS_DANE=0 MAINTD_TLS_CERTFILES="$T/rot.pem $T/missing.
     MAINTD_TLS_TARGETS="smtps://127.0.0.1:$p_rot/rot.example.test smtps://127.0.0.1:$p_fresh/rot.example.test"
 check_grammar "$T/out4"
 expect "$T/out4" "^warn tls: cert-differs-from-disk target=smtps://127.0.0.1:$p_rot/rot.example.test file=$T/rot.pem\$" 1
-expect "$T/out4" "^warn tls: certfile-unreadable file=$T/missing.pem reason=\"No such file or directory\"\$" 1
+expect "$T/out4" "^warn tls: certfile-unreadable file=$T/missing.pem error=ENOENT\$" 1
 expect "$T/out4" "^info tls: ok target=smtps://127.0.0.1:$p_fresh/rot.example.test " 1
 expect "$T/out4" "cert-differs" 1

@@ -12,19 +12,28 @@
 
 #include "check.h"
 #include "conf.h"
+#include "config.h"
 
 static const struct confvar var_x = { "MAINTD_ALPHA_X", "7" };
 static const struct confvar *const alpha_vars[] = { &var_x, NULL };
 static unsigned long alpha_x;
 
-static int
+/* The test sees what was configured in alpha_x. */
+static void *
 alpha_configure(const struct conf *c, struct conf_err *err)
 {
+	unsigned long *v = malloc(sizeof(*v));
+
 	(void)c;
-	return conf_ulong(&var_x, 1, 10, &alpha_x, err);
+	if (!v || conf_ulong(&var_x, 1, 10, v, err) < 0) {
+		free(v);
+		return NULL;
+	}
+	alpha_x = *v;
+	return v;
 }
 
-static void nop_start(struct sweep *sw) { sweep_done(sw, CHECK_OK); }
+static void nop_start(struct check_run *run) { run_done(run, CHECK_OK); }
 
 static const struct check alpha = { .name = "alpha", .interval = 60, .timeout = 5,
 	.vars = alpha_vars, .configure = alpha_configure, .start = nop_start };
@@ -54,8 +63,15 @@ reset(void **state)
 static int
 load(const char *only, struct conf *c, struct conf_err *err)
 {
+	struct config cf;
+	int r;
+
 	memset(err, 0, sizeof(*err));
-	return conf_load(c, table, 2, only, err);
+	/* the daemon's loading: its own variables, then each enabled check's */
+	if ((r = config_load(&cf, table, 2, only, 0, err)) == 0)
+		config_free(&cf);
+	*c = cf.conf;
+	return r;
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crashlog.h"
 #include "kmsg.h"
 
 #define PROGS_DEFAULT "qmail-*,tcpserver,sslserver,tai64nlocal,multilog,supervise"
@@ -445,21 +446,58 @@ seq_steps(void **state)
 static void
 ring(void **state)
 {
-	struct kmsg_crash c, out[4];
+	struct crash c, out[4];
 	unsigned i;
 
 	(void)state;
-	kmsg_ring_clear();
-	assert_int_equal(kmsg_recent(out, 4), 0);
+	crashlog_clear();
+	assert_int_equal(crashlog_recent(out, 4), 0);
+	assert_null(crashlog_get(0));
 	memset(&c, 0, sizeof(c));
-	for (i = 0; i < KMSG_RING + 3; i++) {
+	for (i = 0; i < CRASHLOG_RING + 3; i++) {
 		c.seq = i;
-		kmsg_ring_add(&c);
+		crashlog_add(&c);
 	}
-	assert_int_equal(kmsg_recent(out, 4), 4);
-	assert_int_equal(out[0].seq, KMSG_RING + 2);
-	assert_int_equal(out[3].seq, KMSG_RING - 1);
-	kmsg_ring_clear();
+	assert_int_equal(crashlog_count(), CRASHLOG_RING);
+	assert_int_equal(crashlog_recent(out, 4), 4);
+	assert_int_equal(out[0].seq, CRASHLOG_RING + 2);
+	assert_int_equal(out[3].seq, CRASHLOG_RING - 1);
+	assert_int_equal(crashlog_get(CRASHLOG_RING - 1)->seq, 3);
+	assert_null(crashlog_get(CRASHLOG_RING));
+	crashlog_clear();
+}
+
+/* The services svc publishes: a crash is one's by pid or by program, within
+ * its window; the first that fits wins; publishing replaces. */
+static void
+services(void **state)
+{
+	struct crashlog_service sv[] = {
+		{ "/service/a", 100, 1000, 2000, "a\0exec\0qmail-smtpd\0" },
+		{ "/service/b", 200, 1500, 3000, "b\0qmail-smtpd\0tcpserver\0" },
+		{ "/service/c", 0, 0, 5000, NULL },
+	};
+	char path[16];
+
+	(void)state;
+	assert_int_equal(crashlog_publish(sv, 3), 0);
+	assert_true(crashlog_published());
+	assert_true(crashlog_service_of("x", 100, 1000, path, sizeof(path)));
+	assert_string_equal(path, "/service/a");
+	assert_false(crashlog_service_of("x", 100, 999, path, sizeof(path)));
+	assert_true(crashlog_service_of("qmail-smtpd", -1, 1700, path, sizeof(path)));
+	assert_string_equal(path, "/service/a");
+	assert_true(crashlog_service_of("qmail-smtpd", -1, 2500, path, sizeof(path)));
+	assert_string_equal(path, "/service/b");
+	assert_true(crashlog_service_of("tcpserver", 5, 1500, path, 5));
+	assert_string_equal(path, "/ser");		/* cut to fit */
+	assert_false(crashlog_service_of("qmail-smtp", -1, 1700, path, sizeof(path)));
+	assert_false(crashlog_service_of("", 0, 1700, path, sizeof(path)));
+	assert_true(crashlog_service_of("c", 0, 4000, path, sizeof(path)) == 0);
+	assert_int_equal(crashlog_publish(sv + 2, 1), 0);
+	assert_false(crashlog_service_of("x", 100, 1000, path, sizeof(path)));
+	assert_int_equal(crashlog_publish(NULL, 0), 0);
+	assert_true(crashlog_published());
 }
 
 int
@@ -479,6 +517,7 @@ main(void)
 		cmocka_unit_test(progs_and_signals),
 		cmocka_unit_test(seq_steps),
 		cmocka_unit_test(ring),
+		cmocka_unit_test(services),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

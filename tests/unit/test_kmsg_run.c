@@ -14,21 +14,24 @@
 
 #include <event2/event.h>
 
+#include "crashlog.h"
 #include "kmsg.h"
 #include "logline.h"
+#include "metrics.h"
 
 static struct conf conf;
 static char out[65536];
 static size_t outlen;
 static int status;
+static struct metrics *metrics;	/* the runs' samples, when set */
 
 static void
-on_emit(struct sweep *sw, const struct finding *f)
+on_emit(struct check_run *run, const struct finding *f)
 {
 	struct logline l;
 	size_t n = logline_finding(&l, f);
 
-	(void)sw;
+	(void)run;
 	if (outlen + n < sizeof(out)) {
 		memcpy(out + outlen, l.buf, n);
 		outlen += n;
@@ -36,11 +39,15 @@ on_emit(struct sweep *sw, const struct finding *f)
 	}
 }
 
+/* as the daemon's runner does: the samples, then the release */
 static void
-on_done(struct sweep *sw, enum check_status st)
+on_done(struct check_run *run, enum check_status st)
 {
 	status = st;
-	event_base_loopbreak(sw->base);
+	if (metrics)
+		check_kmsg.samples(run, metrics);
+	check_run_release(run);
+	event_base_loopbreak(run->base);
 }
 
 /* One run over the records; the lines it logged are in out. */
@@ -48,26 +55,25 @@ static int
 run(const char *const *rec, unsigned n)
 {
 	struct event_base *base = event_base_new();
+	struct check_run r;
 	struct conf_err err;
-	struct sweep sw;
+	void *config;
 
-	assert_int_equal(check_kmsg.configure(&conf, &err), 0);
-	memset(&sw, 0, sizeof(sw));
-	sw.check = &check_kmsg;
-	sw.base = base;
-	sw.conf = &conf;
-	sw.verbose = 1;
-	sw.emit_fn = on_emit;
-	sw.done_fn = on_done;
+	assert_non_null(config = check_kmsg.configure(&conf, &err));
+	assert_int_equal(check_run_init(&r, &check_kmsg, base, &conf, config), 0);
+	r.verbose = 1;
+	r.emit_fn = on_emit;
+	r.done_fn = on_done;
 	outlen = 0;
 	out[0] = 0;
 	status = -1;
 	kmsg_test_source(rec, n);
-	check_kmsg.start(&sw);
+	check_kmsg.start(&r);
 	if (status < 0)
 		event_base_dispatch(base);
+	assert_null(r.state);
 	event_base_free(base);
-	assert_null(sw.data);
+	free(config);
 	return status;
 }
 
@@ -104,18 +110,25 @@ setup(void **state)
 	unsetenv("MAINTD_KMSG_LOOP");
 	unsetenv("MAINTD_KMSG_MAXREC");
 	unsetenv("MAINTD_KMSG_PROGS");
-	kmsg_ring_clear();
+	unsetenv("MAINTD_KMSG_DEVICE");
+	crashlog_clear();
 	return 0;
+}
+
+static void
+unlink_cursor(void)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/kmsg.cursor", conf.state);
+	unlink(path);
 }
 
 static int
 teardown(void **state)
 {
-	char path[PATH_MAX + 32];
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/kmsg.cursor", conf.state);
-	unlink(path);
+	unlink_cursor();
 	rmdir(conf.state);
 	kmsg_test_source(NULL, 0);
 	return 0;
@@ -142,6 +155,8 @@ backlog_cursor_lost(void **state)
 
 	(void)state;
 	setenv("MAINTD_KMSG_BACKLOG", "2", 1);
+	assert_non_null(metrics = metrics_new());
+	assert_int_equal(metrics_register(metrics, check_kmsg.metrics), 0);
 	assert_int_equal(RUN(first), CHECK_OK);
 	assert_false(has("pid=1 "));
 	assert_true(has("crit kmsg: crash prog=qmail-remote pid=2 signal=SIGSEGV addr=0x0 ip=0x401000 "
@@ -162,6 +177,19 @@ backlog_cursor_lost(void **state)
 	assert_true(has("warn kmsg: bad-record count=1\n"));
 	assert_true(has("info kmsg: scanned records=3 crashes=2 seq=22\n"));
 	assert_false(has("backlog"));
+	/* one for each crash line, by prog, across the runs */
+	{
+		size_t len;
+		char *t = metrics_text(metrics, &len);
+
+		assert_non_null(t);
+		assert_non_null(strstr(t, "# TYPE qmail_kmsg_crashes_total counter\n"));
+		assert_non_null(strstr(t, "qmail_kmsg_crashes_total{prog=\"qmail-remote\"} 2\n"));
+		assert_non_null(strstr(t, "qmail_kmsg_crashes_total{prog=\"tcpserver\"} 2\n"));
+		free(t);
+	}
+	metrics_free(metrics);
+	metrics = NULL;
 }
 
 static void
@@ -195,7 +223,7 @@ oom_and_loop(void **state)
 	char r[4][256];
 	const char *recs[6];
 	unsigned long long now;
-	struct kmsg_crash c[8];
+	struct crash c[8];
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -216,7 +244,7 @@ oom_and_loop(void **state)
 	assert_false(has("pid=71"));
 	assert_false(has("pid=7 "));
 	assert_true(has("crit kmsg: crash-loop prog=qmail-smtpd count=2 window=3600\n"));
-	assert_int_equal(kmsg_recent(c, 8), 3);
+	assert_int_equal(crashlog_recent(c, 8), 3);
 	assert_string_equal(c[0].prog, "qmail-send");
 	assert_int_equal(c[0].oom, 1);
 	assert_int_equal(c[1].pid, 6);
@@ -288,8 +316,157 @@ unreadable_state(void **state)
 	snprintf(conf.state, sizeof(conf.state), "/nonexistent/state");
 	assert_int_equal(RUN(recs), CHECK_FAILED);
 	assert_true(has("crit kmsg: crash prog=qmail-remote pid=1 "));
-	assert_true(has("warn kmsg: cursor-failed reason="));
+	assert_true(has("warn kmsg: cursor-failed path=/nonexistent/state/kmsg.cursor error=ENOENT\n"));
 	memcpy(conf.state, saved, sizeof(saved));
+}
+
+/* Records that do not parse, and records read again out of order, count
+ * against MAINTD_KMSG_MAXREC: a device of garbage ends the run. */
+static void
+garbage_counts(void **state)
+{
+	static const char *const junk[] = {
+		"x", "y", "z", "x", "y", "z", "x", "y", "z", "x", "y", "z",
+	};
+	static const char *const again[] = {
+		SEGV(1, "qmail-remote", 1), SEGV(1, "qmail-remote", 1), SEGV(1, "qmail-remote", 1),
+		SEGV(1, "qmail-remote", 1), SEGV(1, "qmail-remote", 1), SEGV(1, "qmail-remote", 1),
+		SEGV(1, "qmail-remote", 1), SEGV(1, "qmail-remote", 1), SEGV(2, "qmail-remote", 2),
+	};
+
+	(void)state;
+	setenv("MAINTD_KMSG_MAXREC", "5", 1);
+	assert_int_equal(RUN(junk), CHECK_OK);
+	assert_true(has("warn kmsg: bad-record count=5\n"));
+	assert_true(has("info kmsg: scanned records=0 crashes=0 more=1\n"));
+	assert_int_equal(RUN(again), CHECK_OK);
+	assert_true(has("info kmsg: scanned records=1 crashes=1 seq=1 more=1\n"));
+	assert_int_equal(lines("crit kmsg: crash "), 1);
+}
+
+/* The service of a crash: what the svc check published, in its window. */
+static void
+service_of_crash(void **state)
+{
+	static const char *const recs[] = { SEGV(1, "qmail-remote", 41), SEGV(2, "qmail-send", 42) };
+	struct crashlog_service sv[2] = {
+		{ "/service/remote", 41, 0, 0, "remote\0exec\0" },
+		{ "/service/send", 0, 0, 0, "send\0qmail-send\0" },
+	};
+	const struct crash *c;
+	struct timespec mono;
+	time_t when;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	/* the records' boot_time is 1 s: their wall clock is about now - uptime + 1 */
+	when = time(NULL) - mono.tv_sec + 1;
+	sv[0].from = sv[1].from = when - 10;
+	sv[0].until = when + 10;
+	sv[1].until = when - 5;		/* its window is over */
+	assert_int_equal(crashlog_publish(sv, 2), 0);
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_true(has("crit kmsg: crash prog=qmail-remote pid=41 signal=SIGSEGV addr=0x0 "
+	    "ip=0x401000 error=4 file=qmail-remote boot_time=1.000000 seq=1 service=/service/remote\n"));
+	assert_true(has("crit kmsg: crash prog=qmail-send pid=42 signal=SIGSEGV addr=0x0 "
+	    "ip=0x401000 error=4 file=qmail-send boot_time=1.000000 seq=2\n"));
+	assert_non_null(c = crashlog_get(1));
+	assert_string_equal(c->service, "/service/remote");
+	assert_non_null(c = crashlog_get(0));
+	assert_string_equal(c->service, "");
+	/* by program name, in its window */
+	sv[1].until = when + 10;
+	assert_int_equal(crashlog_publish(sv, 2), 0);
+	crashlog_clear();
+	unlink_cursor();
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_true(has(" seq=2 service=/service/send\n"));
+	assert_int_equal(crashlog_publish(NULL, 0), 0);
+}
+
+/* A long run gives the loop back: a 1 ms timer keeps firing during it. */
+#define LONG_RECORDS 400000
+
+struct ticker {
+	struct event *ev;
+	unsigned long ticks;
+	long long late_max_us;
+	struct timespec due;
+};
+
+static long long
+us_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000000LL + (now.tv_nsec - t->tv_nsec) / 1000;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ticker *t = arg;
+	long long late = us_since(&t->due);
+
+	(void)fd;
+	(void)what;
+	if (status >= 0)	/* the run is over */
+		return;
+	t->ticks++;
+	if (late > t->late_max_us)
+		t->late_max_us = late;
+	clock_gettime(CLOCK_MONOTONIC, &t->due);
+	t->due.tv_nsec += 1000000;
+	if (t->due.tv_nsec >= 1000000000) {
+		t->due.tv_sec++;
+		t->due.tv_nsec -= 1000000000;
+	}
+}
+
+static void
+timer_during_long_run(void **state)
+{
+	static const struct timeval ms = { 0, 1000 };
+	struct event_base *base = event_base_new();
+	char **recs = calloc(LONG_RECORDS, sizeof(*recs));
+	struct ticker t = { 0 };
+	struct check_run r;
+	struct conf_err err;
+	struct timespec t0;
+	void *config;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(recs);
+	for (i = 0; i < LONG_RECORDS; i++)
+		assert_true(asprintf(&recs[i], "6,%u,1000000,-;eth0: link is up %u\n", i + 1, i) > 0);
+	setenv("MAINTD_KMSG_MAXREC", "100000000", 1);
+	assert_non_null(config = check_kmsg.configure(&conf, &err));
+	assert_int_equal(check_run_init(&r, &check_kmsg, base, &conf, config), 0);
+	r.emit_fn = on_emit;
+	r.done_fn = on_done;
+	outlen = 0;
+	status = -1;
+	assert_non_null(t.ev = event_new(base, -1, EV_PERSIST, on_tick, &t));
+	kmsg_test_source((const char *const *)recs, LONG_RECORDS);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &t.due);
+	t.due.tv_nsec += 1000000;	/* ignoring a carry: the first tick only */
+	event_add(t.ev, &ms);
+	check_kmsg.start(&r);
+	event_base_dispatch(base);
+	assert_int_equal(status, CHECK_OK);
+	assert_true(has("info kmsg: scanned records=400000 crashes=0 seq=400000\n"));
+	printf("# %u records (twice: no cursor) in %lld ms; a 1 ms timer fired %lu times, "
+	    "at most %lld us late\n", LONG_RECORDS, us_since(&t0) / 1000, t.ticks, t.late_max_us);
+	assert_true(t.ticks >= 2);
+	event_free(t.ev);
+	event_base_free(base);
+	free(config);
+	for (i = 0; i < LONG_RECORDS; i++)
+		free(recs[i]);
+	free(recs);
 }
 
 int
@@ -301,6 +478,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(oom_and_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(maxrec_and_reboot, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(garbage_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(service_of_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(timer_during_long_run, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,26 @@ bad_servers(void **state)
 	event_base_free(b);
 }
 
+/* MAINTD_DNS_SERVERS, as both the dns and the tls check validate it */
+static void
+servers_ok(void **state)
+{
+	(void)state;
+	assert_true(resolv_servers_ok(""));
+	assert_true(resolv_servers_ok(NULL));
+	assert_true(resolv_servers_ok("127.0.0.1"));
+	assert_true(resolv_servers_ok("127.0.0.1:53, ::1 [2001:db8::1]:5353"));
+	assert_true(resolv_servers_ok("[192.0.2.1]:65535"));
+	assert_false(resolv_servers_ok("not-an-address"));
+	assert_false(resolv_servers_ok("127.0.0.1:0"));
+	assert_false(resolv_servers_ok("127.0.0.1:65536"));
+	assert_false(resolv_servers_ok("127.0.0.1:"));
+	assert_false(resolv_servers_ok("127.0.0.1:5x"));
+	assert_false(resolv_servers_ok("[::1"));
+	assert_false(resolv_servers_ok("[]:53"));
+	assert_false(resolv_servers_ok("[::1]x53"));
+}
+
 int
 main(void)
 {
@@ -225,6 +245,7 @@ main(void)
 		cmocka_unit_test(free_pending),
 		cmocka_unit_test(many),
 		cmocka_unit_test(bad_servers),
+		cmocka_unit_test(servers_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,6 +328,47 @@ names_prog(void **state)
 	assert_true(svstat_names_prog("/service/x", "qmail-pop3d", 11, "qmail-pop3d"));
 }
 
+/* The same names as a list: each one svstat_names_prog finds, and no other. */
+static int
+in_list(const char *names, const char *prog)
+{
+	for (; *names; names += strlen(names) + 1)
+		if (strcmp(names, prog) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+prog_names(void **state)
+{
+	static const char run[] = "#!/bin/sh\nexec 2>&1\nexec envuidgid qmaild tcpserver -v 0 smtp "
+	    "/var/qmail/bin/qmail-smtpd\n";
+	static const char *const probe[] = {
+		"qmail-smtpd", "tcpserver", "qmail", "x", "qmail-", "smtpd", "qmail-smtp", "sh", "2",
+	};
+	char out[256], small[16];
+	size_t i, n;
+
+	(void)state;
+	n = svstat_prog_names("/service/x", run, sizeof(run) - 1, out, sizeof(out));
+	assert_true(n > 1 && n <= sizeof(out));
+	assert_int_equal(out[n - 1], 0);
+	assert_int_equal(out[n - 2], 0);
+	for (i = 0; i < sizeof(probe) / sizeof(probe[0]); i++)
+		assert_int_equal(in_list(out, probe[i]),
+		    svstat_names_prog("/service/x", run, sizeof(run) - 1, probe[i]));
+	/* as many as fit, always ended */
+	n = svstat_prog_names("/service/qmail-send", run, sizeof(run) - 1, small, sizeof(small));
+	assert_true(n <= sizeof(small));
+	assert_string_equal(small, "qmail-send");
+	assert_string_equal(small + 11, "bin");		/* of #!/bin/sh; then sh does not fit */
+	assert_string_equal(small + 15, "");
+	assert_int_equal(n, 16);
+	assert_int_equal(svstat_prog_names("/s/", "", 0, small, sizeof(small)), 1);
+	assert_int_equal(small[0], 0);
+	assert_int_equal(svstat_prog_names("/s/x", "", 0, small, 0), 0);
+}
+
 int
 main(void)
 {
@@ -343,6 +384,7 @@ main(void)
 		cmocka_unit_test(mem_roundtrip),
 		cmocka_unit_test(mem_bad),
 		cmocka_unit_test(names_prog),
+		cmocka_unit_test(prog_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
