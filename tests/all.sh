@@ -1,12 +1,18 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian 12 machine, as root:
-#   dependencies, a -Werror build, the suite under ASan+UBSan, every libFuzzer
-#   target for FUZZ_SECONDS (default 15) each, then the suite on the plain build
-#   (its ctest summary is the last thing printed).
+#   dependencies, README.md's Install followed into a scratch root (tests/install.sh), the
+#   contrib/ kit's checks (tests/contrib.sh), a -Werror build, the suite under ASan+UBSan,
+#   every libFuzzer target for FUZZ_SECONDS (default 15) each, then the suite on the plain
+#   build (its ctest summary is the last thing printed).
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/setup-host.sh
 jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== README.md's Install, into a scratch root, without cmocka"
+sh tests/install.sh
+echo "== contrib/: Prometheus rules and their tests, Grafana dashboard, Icinga 2, NRPE"
+sh tests/contrib.sh
 
 cmake -S . -B build-asan -DMAINTD_WERROR=ON -DMAINTD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j "$jobs"
