@@ -1,18 +1,20 @@
 #include "checks.h"
 
 extern const struct check check_queue;
+extern const struct check check_queuestats;
 extern const struct check check_tcpto;
 extern const struct check check_kmsg;
 extern const struct check check_dns;
 extern const struct check check_tls;
 extern const struct check check_svc;
 #ifdef MAINTD_TEST_CHECKS
-extern const struct check check_slow;
+extern const struct check check_slow, check_slowprobe;
 #endif
 
 /* A new check: one lib/ file, one line here. */
 const struct check *const maintd_checks[] = {
 	&check_queue,
+	&check_queuestats,
 	&check_tcpto,
 	&check_kmsg,
 	&check_dns,
@@ -20,6 +22,7 @@ const struct check *const maintd_checks[] = {
 	&check_svc,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
+	&check_slowprobe,
 #endif
 	NULL
 };

@@ -152,17 +152,32 @@ out_hold(void)
 }
 
 void
-out_release(void)
+out_discard(void)
 {
-	size_t n;
+	held = 0;
+	if (queue)
+		evbuffer_drain(queue, evbuffer_get_length(queue));
+}
+
+void
+out_release(int plugin)
+{
+	size_t n, i;
+	char *p;
 
 	held = 0;
 	if (!queue)
 		return;
 	if (dropped)
 		queue_dropped_note();
-	if ((n = evbuffer_get_length(queue)))
-		write_all((const char *)evbuffer_pullup(queue, -1), n);
+	if ((n = evbuffer_get_length(queue))) {
+		p = (char *)evbuffer_pullup(queue, -1);
+		/* in a plugin's long output a '|' would start perfdata */
+		for (i = 0; plugin && i < n; i++)
+			if (p[i] == '|')
+				p[i] = '/';
+		write_all(p, n);
+	}
 	evbuffer_drain(queue, n);
 }
 

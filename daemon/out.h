@@ -20,8 +20,11 @@ void out_line(const char *line, size_t len);
 void out_flush(int ms);
 void out_free(void);
 /* Keeps every line until out_release() writes them (-N: the plugin status
- * line must come first). */
+ * line must come first). plugin: as a plugin's long output, with no '|'
+ * (it becomes '/'). */
 void out_hold(void);
-void out_release(void);
+void out_release(int plugin);
+/* Drops what is held (-q: the table is the whole output). */
+void out_discard(void);
 
 #endif

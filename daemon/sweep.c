@@ -7,6 +7,7 @@
 
 #include "logline.h"
 #include "out.h"
+#include "probe.h"
 
 void
 sweep_say(const struct finding *f)
@@ -26,6 +27,23 @@ say_cleared(unsigned index, const char *event, const char *subject, void *arg)
 	logline_word(&l, event);
 	logline_raw(&l, subject);
 	out_line(l.buf, logline_end(&l));
+}
+
+/* A finding logged again (a reminder, a forced sweep, a level change)
+ * says since when it is there, so that new and repeated tell apart. */
+static void
+say_again(struct sweep *r, const struct finding *f)
+{
+	static struct finding again;
+	time_t since = active_seen_since(r->active);
+
+	if (!since) {
+		sweep_say(f);
+		return;
+	}
+	again = *f;
+	finding_addi(&again, "since", (long long)since);
+	sweep_say(&again);
 }
 
 static void
@@ -48,12 +66,13 @@ on_emit(struct check_run *cr, const struct finding *f)
 		sweep_say(f);
 		return;
 	case FINDING_STATE:
+	case FINDING_EVENT:
 		break;
 	}
 	now = time(NULL);
 	switch (active_seen(r->active, run->index, f, now, r->forced, r->conf->remind)) {
 	case ACTIVE_LOG:
-		sweep_say(f);
+		say_again(r, f);
 		break;
 	case ACTIVE_QUIET:
 		break;
@@ -72,10 +91,12 @@ elapsed_ms(const struct timespec *t0)
 	return (unsigned long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/* Checks and findings counted apart: checks_ok + checks_failed checks ran;
+ * warn and crit are their active findings. */
 static void
 say_done(struct sweep *r)
 {
-	unsigned long warn = r->full[LEVEL_WARN], crit = r->full[LEVEL_CRIT], ok = 0, full = 0;
+	unsigned long warn = r->full[LEVEL_WARN], crit = r->full[LEVEL_CRIT], ran = 0, full = 0;
 	struct finding f;
 	unsigned i, l;
 
@@ -88,31 +109,42 @@ say_done(struct sweep *r)
 		sweep_say(&f);
 	}
 	for (i = 0; i < r->conf->nchecks; i++) {
-		unsigned long w, c;
-
 		if (!r->ran[i])
 			continue;
-		w = active_count(r->active, i, LEVEL_WARN);
-		c = active_count(r->active, i, LEVEL_CRIT);
-		warn += w;
-		crit += c;
-		ok += (w + c == 0 && !r->run[i].failed);
+		ran++;
+		warn += active_count(r->active, i, LEVEL_WARN);
+		crit += active_count(r->active, i, LEVEL_CRIT);
 	}
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, "sweep", "done");
 	finding_add(&f, "reason", r->reason);
 	finding_addu(&f, "ms", elapsed_ms(&r->t0));
-	finding_addu(&f, "ok", ok);
+	finding_addu(&f, "checks_ok", ran - r->failed);
+	finding_addu(&f, "checks_failed", r->failed);
 	finding_addu(&f, "warn", warn);
 	finding_addu(&f, "crit", crit);
-	finding_addu(&f, "failed", r->failed);
 	sweep_say(&f);
+}
+
+static int
+count_active(unsigned check, enum level level, const char *event, const char *subject,
+    time_t first, void *arg)
+{
+	struct sweep *r = arg;
+
+	(void)subject;
+	(void)first;
+	metrics_active_add(r->metrics, r->conf->checks[check]->name, event, level);
+	return 0;
 }
 
 static void
 end_sweep(struct sweep *r)
 {
-	if (r->metrics)
+	if (r->metrics) {
+		metrics_active_begin(r->metrics);
+		active_foreach(r->active, count_active, r);
 		metrics_sweep(r->metrics, (double)elapsed_ms(&r->t0) / 1000, time(NULL));
+	}
 	say_done(r);
 	if (r->sweep_done)
 		r->sweep_done(r, r->arg);
@@ -133,21 +165,31 @@ start_waiting(struct sweep *r, unsigned index)
 			start_run(r, i);
 }
 
+static int
+in_probe(const struct sweep *r, const struct check *ck)
+{
+	return ck->where == CHECK_PROBE && r->probe;
+}
+
 /* The run's samples while its state lives, then its release. */
 static void
 end_run(struct sweep_run *run, int samples)
 {
 	struct sweep *r = run->sweep;
 	const struct check *ck = run->run.check;
+	struct metrics *m = samples ? r->metrics : NULL;
 
 	run->running = 0;
 	event_del(run->limit);
-	if (samples && r->metrics) {
-		metrics_run_end(r->metrics, ck->name, run->failed);
-		/* no state: its allocation failed, there is nothing to sample */
-		if (ck->samples && (run->run.state || !ck->run_size))
-			ck->samples(&run->run, r->metrics);
+	if (m)
+		metrics_run_end(m, ck->name, run->failed);
+	if (in_probe(r, ck)) {	/* its state is in the probe process */
+		probe_run_end(r->probe, run->index, m);
+		return;
 	}
+	/* no state: its allocation failed, there is nothing to sample */
+	if (m && ck->samples && (run->run.state || !ck->run_size))
+		ck->samples(&run->run, m);
 	check_run_release(&run->run);
 }
 
@@ -267,10 +309,21 @@ start_run(struct sweep *r, unsigned i)
 	active_run_begin(r->active, i);
 	if (r->metrics)
 		metrics_run_begin(r->metrics, ck->name);
-	ok = check_run_init(&run->run, ck, r->base, r->conf, r->config[i]) == 0;
+	if (in_probe(r, ck)) {
+		memset(&run->run, 0, sizeof(run->run));
+		run->run.check = ck;
+		run->run.verbose = r->conf->verbose;
+		run->run.start = time(NULL);
+		ok = 1;
+	} else
+		ok = check_run_init(&run->run, ck, r->base, r->conf, r->config[i]) == 0;
 	run->run.emit_fn = on_emit;
 	run->run.done_fn = on_done;
 	run->run.runner = run;
+	if (ok && in_probe(r, ck)) {
+		probe_run(r->probe, &run->run, i);
+		return;
+	}
 	if (ok) {
 		ck->start(&run->run);
 		return;

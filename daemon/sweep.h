@@ -45,6 +45,7 @@ struct sweep {
 	void (*sweep_done)(struct sweep *, void *arg);
 	void *arg;
 	struct metrics *metrics;	/* NULL, or fed every finding and every run's samples */
+	struct probe *probe;	/* runs the CHECK_PROBE checks; NULL: in this process */
 };
 
 int sweep_init(struct sweep *, struct event_base *, const struct conf *, void *const *config);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "hash.h"
 #include "logline.h"
 
 struct entry {
@@ -14,7 +15,10 @@ struct entry {
 	unsigned check;
 	unsigned gen;			/* the check's run in which it was last seen */
 	enum level level;
+	int event;			/* FINDING_EVENT: expires, no cleared line */
 	time_t logged;
+	time_t first;			/* when it was first seen */
+	time_t expires;			/* an event's end of hold */
 	size_t eventlen;
 	char key[];			/* event '\0' subject '\0' */
 };
@@ -26,17 +30,9 @@ struct active {
 	struct entry *list[CONF_MAXCHECKS];
 	unsigned gen[CONF_MAXCHECKS];
 	unsigned long levels[CONF_MAXCHECKS][LEVEL_FATAL + 1];
+	time_t seen_first;	/* of the finding active_seen was last given, 0: new */
 };
 
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	while (n--)
-		h = (h ^ *s++) * 1099511628211ULL;
-	return h;
-}
 
 struct active *
 active_new(unsigned long max)
@@ -135,25 +131,31 @@ active_seen(struct active *a, unsigned check, const struct finding *f,
 	int say;
 
 	logline_subject(subject, sizeof(subject), f);
-	h = fnv(14695981039346656037ULL, &check, sizeof(check));
-	h = fnv(h, event, strlen(event) + 1);
-	h = fnv(h, subject, strlen(subject));
+	h = fnv1a(FNV1A_INIT, &check, sizeof(check));
+	h = fnv1a(h, event, strlen(event) + 1);
+	h = fnv1a(h, subject, strlen(subject));
 	for (e = a->buckets[h & (a->nbuckets - 1)]; e; e = e->hnext)
 		if (e->hash == h && e->check == check && strcmp(e->key, event) == 0 &&
 		    strcmp(e->key + e->eventlen + 1, subject) == 0)
 			break;
 	if (!e) {
+		a->seen_first = 0;
 		if (a->count >= a->max || !(e = insert(a, check, h, event, subject, f)))
 			return ACTIVE_FULL;
+		e->first = now;
 		say = 1;
 	} else {
+		a->seen_first = e->first;
 		say = forced || e->level != f->level ||
-		    (remind && now - e->logged >= (time_t)remind);
+		    (f->kind != FINDING_EVENT && remind && now - e->logged >= (time_t)remind);
 		a->levels[check][e->level]--;
 		e->level = f->level;
 		a->levels[check][e->level]++;
 	}
 	e->gen = a->gen[check];
+	e->event = f->kind == FINDING_EVENT;
+	if (e->event)
+		e->expires = now + (time_t)(f->hold > (unsigned long)0x7fffffff ? 0x7fffffff : f->hold);
 	if (say)
 		e->logged = now;
 	return say ? ACTIVE_LOG : ACTIVE_QUIET;
@@ -178,15 +180,30 @@ unlink_entry(struct active *a, struct entry *e)
 }
 
 void
+active_expire(struct active *a, unsigned check, time_t now)
+{
+	struct entry *e, *next;
+
+	for (e = a->list[check]; e; e = next) {
+		next = e->next;
+		if (!e->event || e->gen == a->gen[check] || now < e->expires)
+			continue;
+		unlink_entry(a, e);
+		free(e);
+	}
+}
+
+void
 active_run_end(struct active *a, unsigned check, int ok, active_cleared_fn *fn, void *arg)
 {
 	struct entry *e, *next;
 
+	active_expire(a, check, time(NULL));
 	if (!ok)
 		return;
 	for (e = a->list[check]; e; e = next) {
 		next = e->next;
-		if (e->gen == a->gen[check])
+		if (e->gen == a->gen[check] || e->event)
 			continue;
 		unlink_entry(a, e);
 		if (fn)
@@ -205,4 +222,22 @@ unsigned long
 active_total(const struct active *a)
 {
 	return a->count;
+}
+
+void
+active_foreach(const struct active *a, active_each_fn *fn, void *arg)
+{
+	const struct entry *e;
+	unsigned c;
+
+	for (c = 0; c < CONF_MAXCHECKS; c++)
+		for (e = a->list[c]; e; e = e->next)
+			if (fn(c, e->level, e->key, e->key + e->eventlen + 1, e->first, arg))
+				return;
+}
+
+time_t
+active_seen_since(const struct active *a)
+{
+	return a->seen_first;
 }

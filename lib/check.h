@@ -27,7 +27,14 @@
  *     (finding_error()), reason= only where there is no errno.
  *  6. Metrics: .metrics lists the check's own families and .samples turns
  *     the run's typed results (its state) into samples when the run ends
- *     (done or time limit). lib/metrics.c never learns a check's names. */
+ *     (done or time limit). lib/metrics.c never learns a check's names.
+ *  7. A check that reads bytes from the network is .where = CHECK_PROBE: it
+ *     runs in the unprivileged probe process, chrooted to an empty directory.
+ *     Everything it needs from the filesystem (CA store, certificate files,
+ *     keys, the system's resolvers) is loaded by configure() into its config
+ *     value, which the probe process inherits; a run opens no file. A
+ *     CHECK_ROOT check that opens a file where a less-privileged user can
+ *     write goes through lib/safefile.h. */
 #ifndef CHECK_H
 #define CHECK_H
 
@@ -72,8 +79,14 @@ struct check_run {
 	void *runner;
 };
 
+enum check_where {
+	CHECK_ROOT,	/* in the supervised root process */
+	CHECK_PROBE	/* in the unprivileged probe process: talks to the network */
+};
+
 struct check {
 	const char *name;		/* the CHECK word in log lines, the -C name */
+	enum check_where where;
 	unsigned interval;		/* default seconds between timed runs; 0: MAINTD_INTERVAL */
 	unsigned timeout;		/* default time limit of one run, seconds */
 	const struct confvar *const *vars;	/* its own variables, NULL-terminated */
@@ -92,6 +105,12 @@ struct check {
 	/* Optional: the name of a check that, when it runs in the same sweep, must
 	 * end before this one starts (svc reads the crashes kmsg has just read). */
 	const char *after;
+	/* Optional, for a CHECK_PROBE check that remembers something from one run
+	 * to the next (which the probe process, without files, cannot keep): its
+	 * runs report it in findings ("memos"); the root process calls this with
+	 * every finding a run sent, the config value it holds, and the state
+	 * directory (fd; -1: no persistent state), to keep it for configure(). */
+	int (*memo)(int statedir, void *config, const struct finding *);
 };
 
 static inline void

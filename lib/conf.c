@@ -18,12 +18,15 @@ const struct confvar conf_state = { "MAINTD_STATE", "./state" };
 const struct confvar conf_remind = { "MAINTD_REMIND", "86400" };
 const struct confvar conf_maxfindings = { "MAINTD_MAXFINDINGS", "10000" };
 const struct confvar conf_promfile = { "MAINTD_PROMFILE", "" };
+/* the probe process (daemon/probe.c): its account and its empty root */
+const struct confvar conf_probeuser = { "MAINTD_PROBEUSER", "qmaintd" };
+const struct confvar conf_proberoot = { "MAINTD_PROBEROOT", "" };
 /* shared by the checks that resolve (dns, tls): declared once, here */
 const struct confvar conf_dns_servers = { "MAINTD_DNS_SERVERS", "" };
 
 const struct confvar *const conf_global_vars[] = {
 	&conf_qmailhome, &conf_checks, &conf_interval, &conf_state,
-	&conf_remind, &conf_maxfindings, &conf_promfile, NULL
+	&conf_remind, &conf_maxfindings, &conf_promfile, &conf_probeuser, &conf_proberoot, NULL
 };
 
 #define CONTROL_MAXFILE (1 << 20)	/* a control file larger than this is not read */

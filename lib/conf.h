@@ -39,7 +39,7 @@ struct conf {
 };
 
 extern const struct confvar conf_qmailhome, conf_checks, conf_interval,
-    conf_state, conf_remind, conf_maxfindings, conf_promfile;
+    conf_state, conf_remind, conf_maxfindings, conf_promfile, conf_probeuser, conf_proberoot;
 /* Variables more than one check reads: each lists it in its .vars. */
 extern const struct confvar conf_dns_servers;
 extern const struct confvar *const conf_global_vars[];

@@ -7,16 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "checkstate.h"
 #include "dnsmsg.h"
 #include "dnstag.h"
 #include "metrics.h"
 #include "resolv.h"
+#include "safefile.h"
 #include "spf.h"
 #include "tlsa.h"
 
@@ -34,6 +37,14 @@
 /* jobs evaluated in one pass of the event loop, at most this long (µs): a
  * thousand domains whose answers arrive together do not hold the loop */
 #define DNS_SLICE_US 2000
+/* a default name whose lookups fail this many sweeps in a row is
+ * domain-unresolvable; before that its failures are tolerated */
+#define DNS_FAIL_SWEEPS 3
+/* findings kept per process to stand for a default name whose lookups
+ * failed this sweep (so that they are not cleared), in all at most */
+#define DNS_SAVED_MAX (1024 * 1024)
+#define DNS_STATEFILE "dns.failures"
+#define DNS_STATEMAX 65536	/* bytes of it read */
 
 /* every EVENT code of the check */
 #define EV_MX "mx"
@@ -64,6 +75,10 @@
 #define EV_LOOKUP_FAILED "lookup-failed"
 #define EV_CANNOT_RUN "cannot-run"
 #define EV_CHECKED "checked"
+#define EV_IMPLICIT_MX "implicit-mx"
+#define EV_DOMAIN_UNRESOLVABLE "domain-unresolvable"
+#define EV_DOMAIN_FAILURES "domain-failures"
+#define EV_UNREADABLE "unreadable"
 
 static const char *const dns_events[] = {
 	EV_MX, EV_MX_MISSING, EV_NULL_MX, EV_MX_CNAME, EV_MX_IP_LITERAL, EV_MX_UNRESOLVABLE,
@@ -71,15 +86,17 @@ static const char *const dns_events[] = {
 	EV_SPF_FAIL, EV_SPF_LOOKUPS, EV_SPF_UNSUPPORTED, EV_DMARC, EV_DMARC_MISSING,
 	EV_DMARC_MULTIPLE, EV_DMARC_SYNTAX, EV_DKIM_MISSING, EV_DKIM_REVOKED,
 	EV_DKIM_KEY_MISMATCH, EV_PTR_MISSING, EV_FCRDNS_MISMATCH, EV_HELO_MISMATCH,
-	EV_NO_SELFIPS, EV_LOOKUP_FAILED, EV_CANNOT_RUN, EV_CHECKED, NULL
+	EV_NO_SELFIPS, EV_LOOKUP_FAILED, EV_CANNOT_RUN, EV_CHECKED, EV_IMPLICIT_MX,
+	EV_DOMAIN_UNRESOLVABLE, EV_DOMAIN_FAILURES, EV_UNREADABLE, NULL
 };
 
 static const struct confvar var_domains = { "MAINTD_DNS_DOMAINS", "" };
 static const struct confvar var_selfips = { "MAINTD_DNS_SELFIPS", "" };
 static const struct confvar var_dkim = { "MAINTD_DKIM", "" };
 static const struct confvar var_timeout = { "MAINTD_DNS_TIMEOUT", "5000" };
+static const struct confvar var_skip = { "MAINTD_DNS_SKIP", "" };
 static const struct confvar *const dns_vars[] = {
-	&var_domains, &conf_dns_servers, &var_selfips, &var_dkim, &var_timeout, NULL
+	&var_domains, &conf_dns_servers, &var_selfips, &var_dkim, &var_timeout, &var_skip, NULL
 };
 
 struct dns_ip {
@@ -95,23 +112,58 @@ struct dns_dkim {
 	unsigned char raw[DKIM_KEYMAX];		/* RSAPublicKey, or the raw ed25519 key */
 };
 
+/* A finding kept: its header and the bytes of buf it uses. */
+struct dns_held {
+	struct dns_held *next;
+	size_t size;
+	struct finding f;	/* cut after f.buf[f.used] */
+};
+
+/* What the check remembers from one run to the next. It lives in the config
+ * value (each process its own copy) and changes with each run: per slot (a
+ * default domain, or control/me), the sweeps in a row its lookups failed,
+ * and per lenient job the findings of its last complete evaluation. The
+ * counts are also in MAINTD_STATE/dns.failures, which the root process
+ * keeps (dns_failures_update), read by configure. */
+struct dns_memory {
+	unsigned *fails;		/* per slot */
+	struct dns_held **saved;	/* per lenient job: domains, then self */
+	unsigned char *known;		/* per lenient job: saved is its last word */
+	size_t savedbytes;
+	int dirty;			/* fails changed since the file was written */
+};
+
+struct dns_domain {
+	char name[DNS_NAMEMAX];
+	int explicit;		/* from MAINTD_DNS_DOMAINS: required in full */
+};
+
 struct dns_config {
 	unsigned long timeout;
-	char *domains;		/* MAINTD_DNS_DOMAINS; "": control/rcpthosts */
+	struct resolv_chan *chan;	/* made here: a run reads no file */
 	char *servers;		/* MAINTD_DNS_SERVERS */
+	struct dns_domain *domain;	/* MAINTD_DNS_DOMAINS, else control/rcpthosts */
+	unsigned ndomains;
+	int rcpthosts_err;	/* errno: control/rcpthosts could not be read */
+	unsigned meslot;	/* control/me's slot: its domain's, or ndomains */
+	char me[DNS_NAMEMAX];
 	struct dns_ip self[DNS_MAXSELF];
 	unsigned nself;
 	struct dns_dkim dkim[DNS_MAXDKIM];
 	unsigned ndkim;
+	char state[PATH_MAX];	/* MAINTD_STATE ("": none) */
+	struct dns_memory mem;	/* nslots = ndomains + 1 */
 };
 
 /* One name and type asked once per run; jobs wait on it. */
 struct dns_entry {
 	struct dns_entry *hnext;
+	struct dns_entry *lnext;	/* all of them, in the order asked */
 	struct dns_run *run;
 	char *name;
 	int type;
 	int done, cname, reported;
+	int said;		/* its lookup-failed was emitted */
 	enum resolv_status st;
 	unsigned n;
 	struct spf_rdata *rd;	/* A/AAAA bytes, MX/PTR names, TXT strings joined */
@@ -134,6 +186,18 @@ struct dns_job {
 	int done, emit, queued;
 	unsigned missing;
 	struct dns_job *rnext;	/* the ready queue */
+	/* a default name (or control/me's lookups): its lookup failures are
+	 * tolerated for DNS_FAIL_SWEEPS sweeps and its findings held until the
+	 * job ends; explicit ones fail the run */
+	int lenient;
+	int isme;		/* the domain is control/me */
+	unsigned slot;		/* its failure count: the name's, or control/me's */
+	unsigned saveidx;	/* its findings kept: domains, then self */
+	int noblame;		/* asking for control/me's addresses: not this job's */
+	enum resolv_status failst;	/* its first failed lookup (lenient) */
+	int failed;
+	struct dns_held *held, **heldtail;
+	struct dns_job *fnext;	/* failed lenient jobs, decided at the end */
 };
 
 /* the run state (run->state) */
@@ -144,9 +208,15 @@ struct dns_run {
 	struct dns_entry **hash;
 	struct dns_job *jobs;
 	struct dns_job *rhead, **rtail;	/* ready to be evaluated, in order */
+	struct dns_job *fhead, **ftail;	/* failed lenient jobs */
+	struct dns_entry *lhead, **ltail;	/* every entry, in order */
 	unsigned njobs, left, ndomains;
-	unsigned long queries, failed;
+	unsigned long queries, failed, answered;
+	int incomplete;		/* a lookup of an explicit name failed */
 	int checked;		/* "checked" was emitted: the failures are counted */
+	unsigned char *slotok, *slotfail;	/* per slot, this run */
+	enum resolv_status *slotst;
+	struct dns_memory *mem;	/* the config value's: this process's memory */
 	struct timespec t0;
 	char me[DNS_NAMEMAX];
 	int selfst;		/* 1 known, -1 unknown, 0 not yet */
@@ -306,8 +376,8 @@ dns_dkim_add(const char *item, size_t len, void *arg)
 		*file++ = 0;
 	d = &c->cf->dkim[c->cf->ndkim];
 	memset(d, 0, sizeof(*d));
-	if (!*buf || strlen(buf) >= sizeof(d->selector) || !*dom ||
-	    strlen(dom) >= sizeof(d->domain) || (file && !*file))
+	if (!*buf || strlen(buf) >= sizeof(d->selector) || !dnsmsg_name_ok(buf, strlen(buf)) ||
+	    !dnsmsg_name_ok(dom, strlen(dom)) || (file && !*file))
 		goto bad;
 	memcpy(d->selector, buf, strlen(buf) + 1);
 	for (i = 0; dom[i]; i++)
@@ -323,16 +393,299 @@ bad:
 	return -1;
 }
 
+/* The default domain list: a reason to leave a control/rcpthosts line out,
+ * or NULL to check it. */
+const char *
+dns_default_skip(const char *name, size_t len)
+{
+	struct dns_ip ip;
+
+	if (len && name[0] == '.')
+		return "wildcard";	/* rcpthosts' ".domain" names no host */
+	if (len && name[len - 1] == '.')
+		len--;
+	if (!len)
+		return "bad-name";
+	if (name[0] == '[' || dns_ip_parse(name, len, &ip) == 0)
+		return "ip-literal";
+	if ((len == 9 && strncasecmp(name, "localhost", 9) == 0) ||
+	    (len > 10 && strncasecmp(name + len - 10, ".localhost", 10) == 0))
+		return "localhost";
+	if (!memchr(name, '.', len))
+		return "dotless";
+	if (!dnsmsg_name_ok(name, len))
+		return "bad-name";
+	return NULL;
+}
+
+/* name (len bytes) lower case, without a trailing dot, into out[DNS_NAMEMAX] */
+static void
+dns_lower(char *out, const char *in, size_t len)
+{
+	size_t i;
+
+	if (len && in[len - 1] == '.')
+		len--;
+	if (len >= DNS_NAMEMAX)
+		len = DNS_NAMEMAX - 1;
+	for (i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[len] = 0;
+}
+
+/* One item of MAINTD_DNS_SKIP against the name in arg: "name" leaves that
+ * name out, ".name" every name below it. 1 on a match. */
+static int
+dns_skip_match(const char *item, size_t len, void *arg)
+{
+	const char *name = arg;
+	size_t n = strlen(name);
+
+	if (len && item[len - 1] == '.')
+		len--;
+	if (len > 1 && item[0] == '.')
+		return n >= len && strncasecmp(name + n - len, item, len) == 0;
+	return n == len && strncasecmp(name, item, len) == 0;
+}
+
+static int
+dns_skip_ok(const char *item, size_t len, void *arg)
+{
+	(void)arg;
+	if (len > 1 && item[0] == '.') {
+		item++;
+		len--;
+	}
+	return dnsmsg_name_ok(item, len) ? 0 : -1;
+}
+
+/* the slots by name: open addressing over the domains, built at configure */
+static unsigned
+dns_name_hash(const char *name)
+{
+	unsigned h = 2166136261u;
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 16777619u;
+	return h;
+}
+
+struct dns_build {
+	struct dns_config *cf;
+	struct conf_err *err;
+	const char *skip;	/* MAINTD_DNS_SKIP */
+	int explicit;
+	int nomem;
+	unsigned cap;
+	unsigned *index;	/* slot + 1 per bucket; 0 empty */
+	unsigned nindex;	/* a power of 2 */
+};
+
+static int
+dns_index_grow(struct dns_build *b)
+{
+	unsigned *ix, n = b->nindex ? b->nindex * 2 : 64, i, h;
+
+	if (!(ix = calloc(n, sizeof(*ix))))
+		return -1;
+	for (i = 0; i < b->cf->ndomains; i++) {
+		for (h = dns_name_hash(b->cf->domain[i].name) & (n - 1); ix[h]; h = (h + 1) & (n - 1))
+			;
+		ix[h] = i + 1;
+	}
+	free(b->index);
+	b->index = ix;
+	b->nindex = n;
+	return 0;
+}
+
+/* The slot of name (lower case), or -1. */
+static int
+dns_index_find(const struct dns_build *b, const char *name)
+{
+	unsigned h;
+
+	if (!b->nindex)
+		return -1;
+	for (h = dns_name_hash(name) & (b->nindex - 1); b->index[h]; h = (h + 1) & (b->nindex - 1))
+		if (strcmp(b->cf->domain[b->index[h] - 1].name, name) == 0)
+			return (int)b->index[h] - 1;
+	return -1;
+}
+
+static int
+dns_add_domain(const char *item, size_t len, void *arg)
+{
+	struct dns_build *b = arg;
+	struct dns_config *cf = b->cf;
+	struct dns_domain *d;
+	char name[DNS_NAMEMAX], value[256];
+	unsigned h;
+
+	if (b->explicit) {
+		if (!dnsmsg_name_ok(item, len)) {
+			snprintf(value, sizeof(value), "%.*s", (int)len, item);
+			return conf_set_err(b->err, var_domains.name, value,
+			    len - (item[len - 1] == '.') > 253 ? "too-long" : "bad-name");
+		}
+	} else if (dns_default_skip(item, len))
+		return 0;
+	dns_lower(name, item, len);
+	if (conf_list(b->skip, dns_skip_match, name) == 1 || dns_index_find(b, name) >= 0)
+		return 0;
+	if (cf->ndomains == b->cap) {
+		if (!(d = realloc(cf->domain, (b->cap * 2 + 16) * sizeof(*d))))
+			goto nomem;
+		cf->domain = d;
+		b->cap = b->cap * 2 + 16;
+	}
+	if ((cf->ndomains + 1) * 2 > b->nindex && dns_index_grow(b) < 0)
+		goto nomem;
+	d = &cf->domain[cf->ndomains];
+	memcpy(d->name, name, strlen(name) + 1);
+	d->explicit = b->explicit;
+	for (h = dns_name_hash(name) & (b->nindex - 1); b->index[h]; h = (h + 1) & (b->nindex - 1))
+		;
+	b->index[h] = ++cf->ndomains;
+	return 0;
+nomem:
+	b->nomem = 1;
+	return conf_set_errno(b->err, var_domains.name, "", ENOMEM);
+}
+
+/* The slot whose failures a name's memory line counts: a default domain's,
+ * or control/me's. -1: none (an explicit domain, or not configured). */
+static int
+dns_memory_slot(const struct dns_config *cf, const struct dns_build *b, const char *name)
+{
+	int i;
+
+	if (cf->me[0] && strcmp(name, cf->me) == 0)
+		return (int)cf->meslot;
+	if ((i = dns_index_find(b, name)) < 0 || cf->domain[i].explicit)
+		return -1;
+	return i;
+}
+
+/* The state file: "COUNT NAME" lines. A pure parser: fn gets each valid
+ * line (name lower case, count 1 to 1000000); others are skipped. */
+struct dns_failures_ctx {
+	int (*fn)(const char *name, unsigned long count, void *arg);
+	void *arg;
+};
+
+static int
+dns_failures_line(const char *line, size_t len, void *arg)
+{
+	struct dns_failures_ctx *c = arg;
+	char name[DNS_NAMEMAX];
+	unsigned long n = 0;
+	size_t i = 0;
+
+	while (i < len && i < 8 && line[i] >= '0' && line[i] <= '9')
+		n = n * 10 + (unsigned long)(line[i++] - '0');
+	if (i == 0 || i == len || line[i] != ' ' || n == 0 || n > 1000000)
+		return 0;
+	i++;
+	if (!dnsmsg_name_ok(line + i, len - i))
+		return 0;
+	dns_lower(name, line + i, len - i);
+	return c->fn(name, n, c->arg);
+}
+
+int
+dns_failures_parse(const char *buf, size_t len,
+    int (*fn)(const char *name, unsigned long count, void *arg), void *arg)
+{
+	struct dns_failures_ctx c = { fn, arg };
+
+	return control_lines(buf, len, dns_failures_line, &c);
+}
+
+struct dns_load {
+	struct dns_config *cf;
+	const struct dns_build *b;
+};
+
+static int
+dns_load_line(const char *name, unsigned long count, void *arg)
+{
+	struct dns_load *l = arg;
+	int slot = dns_memory_slot(l->cf, l->b, name);
+
+	if (slot >= 0)
+		l->cf->mem.fails[slot] = (unsigned)count;
+	return 0;
+}
+
+/* "COUNT NAME\n" for every slot with failures; its length. */
+static size_t
+dns_failures_text(const struct dns_config *cf, char **out)
+{
+	size_t o = 0, cap = 0;
+	const char *name;
+	char *t;
+	unsigned i;
+	int n;
+
+	*out = NULL;
+	for (i = 0; i <= cf->ndomains; i++) {
+		if (!cf->mem.fails[i])
+			continue;
+		name = i == cf->meslot ? cf->me : cf->domain[i].name;
+		if (o + DNS_NAMEMAX + 16 > cap) {
+			if (!(t = realloc(*out, cap * 2 + 4096)))
+				break;
+			*out = t;
+			cap = cap * 2 + 4096;
+		}
+		n = snprintf(*out + o, cap - o, "%u %s\n", cf->mem.fails[i], name);
+		o += (size_t)n;
+	}
+	return o;
+}
+
+static int
+dns_failures_save(struct dns_config *cf, int dirfd)
+{
+	char *text;
+	size_t len = dns_failures_text(cf, &text);
+	int r = safe_replace(dirfd, DNS_STATEFILE, text ? text : "", len, 0600);
+
+	free(text);
+	if (r == 0)
+		cf->mem.dirty = 0;
+	return r;
+}
+
+static void
+dns_held_free(struct dns_held *h)
+{
+	struct dns_held *next;
+
+	for (; h; h = next) {
+		next = h->next;
+		free(h);
+	}
+}
+
 static void
 dns_config_free(void *p)
 {
 	struct dns_config *cf = p;
+	unsigned i;
 
-	if (cf) {
-		free(cf->domains);
-		free(cf->servers);
-		free(cf);
-	}
+	if (!cf)
+		return;
+	resolv_chan_free(cf->chan);
+	for (i = 0; cf->mem.saved && i <= cf->ndomains; i++)
+		dns_held_free(cf->mem.saved[i]);
+	free(cf->mem.saved);
+	free(cf->mem.known);
+	free(cf->mem.fails);
+	free(cf->domain);
+	free(cf->servers);
+	free(cf);
 }
 
 static void *
@@ -340,13 +693,17 @@ dns_configure(const struct conf *conf, struct conf_err *err)
 {
 	struct dns_config *cf;
 	struct dns_dkim_ctx dc = { NULL, err };
+	struct dns_build b;
+	struct dns_load l;
+	char cerr[256], *text;
 	const char *v;
+	size_t len;
+	int i;
 
-	(void)conf;
+	memset(&b, 0, sizeof(b));
 	if (!(cf = calloc(1, sizeof(*cf))) ||
-	    !(cf->domains = strdup(conf_value(&var_domains))) ||
 	    !(cf->servers = strdup(conf_value(&conf_dns_servers)))) {
-		conf_set_err(err, var_domains.name, "", "out-of-memory");
+		conf_set_errno(err, var_domains.name, "", ENOMEM);
 		goto bad;
 	}
 	dc.cf = cf;
@@ -364,10 +721,99 @@ dns_configure(const struct conf *conf, struct conf_err *err)
 	}
 	if (conf_list(conf_value(&var_dkim), dns_dkim_add, &dc) != 0)
 		goto bad;
+	b.cf = cf;
+	b.err = err;
+	b.skip = conf_value(&var_skip);
+	if (conf_list(b.skip, dns_skip_ok, NULL) != 0) {
+		conf_set_err(err, var_skip.name, b.skip, "want names or .names");
+		goto bad;
+	}
+	v = conf_value(&var_domains);
+	if (*v) {
+		b.explicit = 1;
+		if (conf_list(v, dns_add_domain, &b) != 0)
+			goto bad;
+	} else if (control_read_lines(conf, "rcpthosts", dns_add_domain, &b) < 0)
+		cf->rcpthosts_err = errno ? errno : EIO;	/* the run says it */
+	if (b.nomem)
+		goto bad;
+	/* the names of this host: control/me and its own slot unless listed */
+	if (dnsmsg_name_ok(conf->me, strlen(conf->me)))
+		dns_lower(cf->me, conf->me, strlen(conf->me));
+	cf->meslot = cf->ndomains;
+	if (cf->me[0] && (i = dns_index_find(&b, cf->me)) >= 0)
+		cf->meslot = (unsigned)i;
+	if (!(cf->mem.fails = calloc(cf->ndomains + 1, sizeof(*cf->mem.fails))) ||
+	    !(cf->mem.saved = calloc(cf->ndomains + 1, sizeof(*cf->mem.saved))) ||
+	    !(cf->mem.known = calloc(cf->ndomains + 1, 1))) {
+		conf_set_errno(err, var_domains.name, "", ENOMEM);
+		goto bad;
+	}
+	snprintf(cf->state, sizeof(cf->state), "%s", conf->state);
+	if ((text = checkstate_read(cf->state, DNS_STATEFILE, DNS_STATEMAX, &len))) {
+		l.cf = cf;
+		l.b = &b;
+		dns_failures_parse(text, len, dns_load_line, &l);
+		free(text);
+	}
+	/* the system's resolvers, the query-id key: read now, never by a run */
+	if (!(cf->chan = resolv_chan_new(cf->servers, (unsigned)cf->timeout, cerr, sizeof(cerr)))) {
+		if (errno)
+			conf_set_errno(err, conf_dns_servers.name, cf->servers, errno);
+		else
+			conf_set_err(err, conf_dns_servers.name, cf->servers, cerr);
+		goto bad;
+	}
+	free(b.index);
 	return cf;
 bad:
+	free(b.index);
 	dns_config_free(cf);
 	return NULL;
+}
+
+/* The root process's side of the probe split: applies what a dns run
+ * reported for the check's memory (debug dns: domain-failures) to the
+ * config value it holds, and saves it in the state directory once the run
+ * is over (info dns: checked): one write per run, however many names
+ * changed. */
+int
+dns_failures_update(int statedir, void *config, const struct finding *f)
+{
+	struct dns_config *cf = config;
+	char name[DNS_NAMEMAX];
+	const char *d;
+	size_t dlen;
+	unsigned long count;
+	unsigned slot;
+
+	if (!cf || !f->event)
+		return 0;
+	if (strcmp(f->event, EV_CHECKED) == 0) {
+		if (!cf->mem.dirty || statedir < 0)
+			return 0;
+		return dns_failures_save(cf, statedir) == 0 ? 1 : -1;
+	}
+	if (strcmp(f->event, EV_DOMAIN_FAILURES) != 0 ||
+	    !(d = checkstate_field(f, "domain", &dlen)) || !dnsmsg_name_ok(d, dlen) ||
+	    checkstate_number(f, "sweeps", &count) < 0)
+		return 0;
+	dns_lower(name, d, dlen);
+	/* only a slot of this configuration: a probe process cannot name others */
+	if (cf->me[0] && strcmp(name, cf->me) == 0)
+		slot = cf->meslot;
+	else {
+		for (slot = 0; slot < cf->ndomains; slot++)
+			if (!cf->domain[slot].explicit && strcmp(cf->domain[slot].name, name) == 0)
+				break;
+		if (slot == cf->ndomains)
+			return 0;
+	}
+	if (cf->mem.fails[slot] != count) {
+		cf->mem.fails[slot] = (unsigned)count;
+		cf->mem.dirty = 1;
+	}
+	return 0;
 }
 
 /* the answer cache */
@@ -457,7 +903,9 @@ dns_lookup_failed(struct dns_entry *e)
 {
 	struct finding f;
 
-	e->run->failed++;
+	if (e->said)
+		return;
+	e->said = 1;
 	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_LOOKUP_FAILED);
 	finding_add(&f, "name", e->name);
 	finding_add(&f, "type", dns_type_name(e->type));
@@ -474,7 +922,9 @@ dns_entry_done(struct dns_entry *e)
 
 	e->done = 1;
 	if (dns_temp(e))
-		dns_lookup_failed(e);
+		e->run->failed++;
+	else
+		e->run->answered++;
 	e->wait = NULL;
 	e->nwait = e->wcap = 0;
 	for (i = 0; i < n; i++)
@@ -528,13 +978,31 @@ dns_entry_get(struct dns_run *run, const char *name, int type)
 	e->type = type;
 	e->hnext = run->hash[h];
 	run->hash[h] = e;
+	*run->ltail = e;
+	run->ltail = &e->lnext;
 	run->queries++;
 	if (!n || resolv_query(run->res, low, type, dns_on_answer, e) < 0) {
 		e->st = RESOLV_ERROR;
 		e->done = 1;
-		dns_lookup_failed(e);
+		run->failed++;
 	}
 	return e;
+}
+
+/* A lookup j needed failed: an explicit name's makes the run incomplete; a
+ * lenient job notes it, and the end of the run decides. */
+static void
+dns_blame(struct dns_job *j, struct dns_entry *e)
+{
+	if (j->noblame)
+		return;	/* control/me's addresses: the self job's */
+	if (!j->lenient) {
+		dns_lookup_failed(e);
+		j->run->incomplete = 1;
+	} else if (!j->failed) {
+		j->failed = 1;
+		j->failst = e->st;
+	}
 }
 
 /* The answer if it is there; else asks for it and notes that j waits. */
@@ -547,8 +1015,11 @@ dns_need(struct dns_job *j, const char *name, int type)
 
 	if (!(e = dns_entry_get(j->run, name, type)))
 		return NULL;	/* out of memory: the run's time limit ends it */
-	if (e->done)
+	if (e->done) {
+		if (j->emit && dns_temp(e))
+			dns_blame(j, e);
 		return e;
+	}
 	j->missing++;
 	for (i = 0; i < e->nwait; i++)
 		if (e->wait[i] == j)
@@ -563,11 +1034,43 @@ dns_need(struct dns_job *j, const char *name, int type)
 	return NULL;
 }
 
+/* A finding of the job: a lenient job's are held until the job ends. */
 static void
 dns_emit(struct dns_job *j, struct finding *f)
 {
-	if (j->emit)
+	struct dns_held *h;
+	size_t size;
+
+	if (!j->emit)
+		return;
+	if (!j->lenient) {
 		run_emit(j->run->cr, f);
+		return;
+	}
+	if (!f->check)
+		f->check = j->run->cr->check->name;
+	size = offsetof(struct dns_held, f) + offsetof(struct finding, buf) + f->used;
+	if (!(h = malloc(size))) {
+		run_emit(j->run->cr, f);	/* no memory to hold it: now, then */
+		return;
+	}
+	h->next = NULL;
+	h->size = size;
+	memcpy(&h->f, f, offsetof(struct finding, buf) + f->used);
+	*j->heldtail = h;
+	j->heldtail = &h->next;
+}
+
+/* Emits held findings (the list stays). */
+static void
+dns_emit_held(struct dns_run *run, const struct dns_held *h)
+{
+	struct finding f;
+
+	for (; h; h = h->next) {
+		memcpy(&f, &h->f, h->size - offsetof(struct dns_held, f));
+		run_emit(run->cr, &f);
+	}
 }
 
 static int
@@ -596,8 +1099,11 @@ dns_selfips(struct dns_job *j)
 		return run->selfst;
 	if (!run->me[0])
 		return run->selfst = -1;
+	/* the self job answers for these lookups, not a domain that asks */
+	j->noblame = j->kind != JOB_SELF;
 	a = dns_need(j, run->me, T_A);
 	aaaa = dns_need(j, run->me, T_AAAA);
+	j->noblame = 0;
 	if (!a || !aaaa)
 		return 0;
 	if (dns_temp(a) && dns_temp(aaaa))
@@ -757,22 +1263,39 @@ dns_mx_host(struct dns_job *j, unsigned pref, const char *host, int *unresolvabl
 	return 1;
 }
 
-static void
+/* The MX records: 1 when the domain has none but an address (RFC 5321
+ * 5.1's implicit MX: mail goes to that host), or is this host's own name
+ * without any; 0 when it has MX records (or none at all); -1 unknown. */
+static int
 dns_mx(struct dns_job *j)
 {
-	struct dns_entry *mx;
+	struct dns_entry *mx, *a, *aaaa;
 	unsigned i, usable = 0;
 	int bad[64];
 
 	if (!(mx = dns_need(j, j->domain, T_MX)) || dns_temp(mx))
-		return;
+		return -1;
 	if (mx->st != RESOLV_OK) {
+		if (mx->st == RESOLV_NODATA) {
+			a = dns_need(j, j->domain, T_A);
+			aaaa = dns_need(j, j->domain, T_AAAA);
+			if (!a || !aaaa)
+				return -1;
+			if (a->st == RESOLV_OK || aaaa->st == RESOLV_OK) {
+				dns_domain_finding(j, LEVEL_INFO, EV_IMPLICIT_MX, NULL);
+				return 1;
+			}
+			if (dns_temp(a) || dns_temp(aaaa))
+				return -1;
+		}
+		if (j->isme && j->lenient)
+			return 1;	/* the host's own name need not be in the DNS */
 		dns_domain_finding(j, LEVEL_WARN, EV_MX_MISSING, NULL);
-		return;
+		return 0;
 	}
 	if (mx->n == 1 && mx->rd[0].len == 0) {
 		dns_domain_finding(j, LEVEL_INFO, EV_NULL_MX, NULL);
-		return;
+		return 0;
 	}
 	for (i = 0; i < mx->n && i < 64; i++) {
 		bad[i] = 0;
@@ -783,6 +1306,7 @@ dns_mx(struct dns_job *j)
 		if (bad[i])
 			dns_domain_finding(j, usable ? LEVEL_WARN : LEVEL_CRIT, EV_MX_UNRESOLVABLE,
 			    (const char *)mx->rd[i].p);
+	return 0;
 }
 
 /* SPF */
@@ -857,8 +1381,9 @@ dns_spf_eval(struct dns_job *j)
 	}
 }
 
+/* relaxed: a default name of this host (implicit MX): no record is fine */
 static void
-dns_spf(struct dns_job *j)
+dns_spf(struct dns_job *j, int relaxed)
 {
 	struct dns_entry *txt;
 	struct finding f;
@@ -869,7 +1394,8 @@ dns_spf(struct dns_job *j)
 	for (i = 0; txt->st == RESOLV_OK && i < txt->n; i++)
 		n += spf_is_record((const char *)txt->rd[i].p, txt->rd[i].len);
 	if (n == 0) {
-		dns_domain_finding(j, LEVEL_WARN, EV_SPF_MISSING, NULL);
+		if (!relaxed)
+			dns_domain_finding(j, LEVEL_WARN, EV_SPF_MISSING, NULL);
 		return;
 	}
 	if (n > 1) {
@@ -890,7 +1416,7 @@ dns_spf(struct dns_job *j)
  * walk of DMARCbis: RFC 7489's organisational domain needs the Public
  * Suffix List). Top-level domains are not asked. */
 static void
-dns_dmarc(struct dns_job *j)
+dns_dmarc(struct dns_job *j, int relaxed)
 {
 	char name[DNS_NAMEMAX + 16];
 	const char *at, *next, *policy, *subpolicy, *why;
@@ -910,6 +1436,8 @@ dns_dmarc(struct dns_job *j)
 		if (n || !(next = strchr(at, '.')) || !strchr(next + 1, '.'))
 			break;
 	}
+	if (n == 0 && relaxed)
+		return;
 	if (n == 1 && dmarc_parse((const char *)e->rd[which].p, e->rd[which].len, &policy,
 	    &subpolicy, &why) == 0) {
 		finding_init(&f, LEVEL_INFO, FINDING_STATE, NULL, EV_DMARC);
@@ -1053,11 +1581,14 @@ dns_self(struct dns_job *j)
 static void
 dns_job_eval(struct dns_job *j)
 {
+	int relaxed;
+
 	switch (j->kind) {
 	case JOB_DOMAIN:
-		dns_mx(j);
-		dns_spf(j);
-		dns_dmarc(j);
+		/* a default name of this host needs no SPF or DMARC record */
+		relaxed = dns_mx(j) != 0 && j->lenient;
+		dns_spf(j, relaxed);
+		dns_dmarc(j, relaxed);
 		break;
 	case JOB_SELF:
 		dns_self(j);
@@ -1067,6 +1598,8 @@ dns_job_eval(struct dns_job *j)
 		break;
 	}
 }
+
+static void dns_save(struct dns_job *);
 
 static void
 dns_job_run(struct dns_job *j)
@@ -1080,6 +1613,19 @@ dns_job_run(struct dns_job *j)
 	dns_job_eval(j);
 	j->done = 1;
 	j->run->left--;
+	if (!j->lenient)
+		return;
+	if (j->failed) {	/* decided when the run ends */
+		j->run->slotfail[j->slot] = 1;
+		if (!j->run->slotst[j->slot])
+			j->run->slotst[j->slot] = j->failst;
+		*j->run->ftail = j;
+		j->run->ftail = &j->fnext;
+		return;
+	}
+	j->run->slotok[j->slot] = 1;
+	dns_emit_held(j->run, j->held);
+	dns_save(j);
 }
 
 static void dns_slice(struct check_run *);
@@ -1100,15 +1646,109 @@ dns_job_ready(struct dns_job *j)
 		run_yield(run->cr, dns_slice);
 }
 
+static size_t
+dns_held_bytes(const struct dns_held *h)
+{
+	size_t n = 0;
+
+	for (; h; h = h->next)
+		n += h->size;
+	return n;
+}
+
+/* A lenient job that completed: what it found is its last word, kept to
+ * stand for it in a sweep where its lookups fail (within DNS_SAVED_MAX). */
+static void
+dns_save(struct dns_job *j)
+{
+	struct dns_memory *mem = j->run->mem;
+	unsigned k = j->saveidx;
+	size_t bytes = dns_held_bytes(j->held);
+
+	mem->savedbytes -= dns_held_bytes(mem->saved[k]);
+	dns_held_free(mem->saved[k]);
+	mem->saved[k] = NULL;
+	mem->known[k] = 0;
+	if (mem->savedbytes + bytes > DNS_SAVED_MAX)
+		return;
+	mem->saved[k] = j->held;
+	mem->known[k] = 1;
+	mem->savedbytes += bytes;
+	j->held = NULL;
+	j->heldtail = &j->held;
+}
+
+static const char *
+dns_slot_name(const struct dns_run *run, unsigned slot)
+{
+	return slot == run->cf->meslot ? run->cf->me : run->cf->domain[slot].name;
+}
+
+/* The failure counts of this run's names, and what the failed lenient jobs
+ * say: below DNS_FAIL_SWEEPS their last complete word (or what they found
+ * now, when there is none), from then on domain-unresolvable. */
+static void
+dns_decide(struct dns_run *run)
+{
+	struct dns_memory *mem = run->mem;
+	struct finding f;
+	struct dns_job *j;
+	unsigned slot, n;
+
+	for (slot = 0; slot <= run->cf->ndomains; slot++) {
+		if (run->slotfail[slot])
+			n = mem->fails[slot] < 1000000 ? mem->fails[slot] + 1 : 1000000;
+		else if (run->slotok[slot])
+			n = 0;
+		else
+			continue;
+		if (n == mem->fails[slot])
+			continue;
+		mem->fails[slot] = n;
+		mem->dirty = 1;
+		/* the memo the root process keeps (dns_failures_update) */
+		finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, EV_DOMAIN_FAILURES);
+		finding_add(&f, "domain", dns_slot_name(run, slot));
+		finding_addu(&f, "sweeps", n);
+		run_emit(run->cr, &f);
+	}
+	for (j = run->fhead; j; j = j->fnext) {
+		slot = j->slot;
+		if (mem->fails[slot] < DNS_FAIL_SWEEPS) {
+			dns_emit_held(run, mem->known[j->saveidx] ? mem->saved[j->saveidx] : j->held);
+			continue;
+		}
+		dns_emit_held(run, j->held);
+		if (run->slotok[slot] == 2)
+			continue;
+		run->slotok[slot] = 2;	/* said */
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_DOMAIN_UNRESOLVABLE);
+		finding_add(&f, "domain", dns_slot_name(run, slot));
+		finding_subject(&f);
+		finding_addu(&f, "sweeps", mem->fails[slot]);
+		finding_add(&f, "error", resolv_status_name(run->slotst[slot]));
+		run_emit(run->cr, &f);
+	}
+}
+
 static void
 dns_finish(struct dns_run *run)
 {
 	struct check_run *cr = run->cr;
+	struct dns_entry *e;
 	struct timespec t;
 	struct finding f;
-	/* a failed lookup hid whatever depended on it: that is no reason to clear it */
-	int failed = run->failed > 0;
+	int fd;
 
+	if (run->queries && !run->answered) {
+		/* no answer at all: the resolver, not a domain. Every failure is
+		 * said, none counted, and nothing is cleared */
+		for (e = run->lhead; e; e = e->lnext)
+			if (dns_temp(e))
+				dns_lookup_failed(e);
+		run->incomplete = 1;
+	} else
+		dns_decide(run);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_CHECKED);
 	finding_addu(&f, "domains", run->ndomains);
@@ -1118,7 +1758,16 @@ dns_finish(struct dns_run *run)
 	    (t.tv_nsec - run->t0.tv_nsec) / 1000000));
 	run_emit(cr, &f);
 	run->checked = 1;
-	run_done(cr, failed ? CHECK_FAILED : CHECK_OK);
+	/* Without a probe process the run is the root process: it keeps the
+	 * memory itself. In the probe process (not root) the root process does,
+	 * from the memos (dns_failures_update). */
+	if (run->mem->dirty && geteuid() == 0 && (fd = checkstate_dir(run->cf->state)) >= 0) {
+		dns_failures_save((struct dns_config *)run->cf, fd);
+		close(fd);
+	}
+	/* a failed lookup of an explicit name hid whatever depended on it: that
+	 * is no reason to clear it */
+	run_done(cr, run->incomplete ? CHECK_FAILED : CHECK_OK);
 }
 
 /* Evaluates ready jobs for at most DNS_SLICE_US, then gives the loop back. */
@@ -1161,8 +1810,16 @@ dns_cleanup(struct check_run *cr)
 		}
 	free(run->hash);
 	run->hash = NULL;
+	for (i = 0; i < run->njobs; i++)
+		dns_held_free(run->jobs[i].held);
 	free(run->jobs);
 	run->jobs = NULL;
+	run->njobs = 0;
+	free(run->slotok);
+	free(run->slotfail);
+	free(run->slotst);
+	run->slotok = run->slotfail = NULL;
+	run->slotst = NULL;
 }
 
 static void
@@ -1174,62 +1831,42 @@ dns_samples(const struct check_run *cr, struct metrics *m)
 		metrics_add(m, &dns_metrics[0], NULL, NULL, (double)run->failed);
 }
 
-struct dns_domains {
-	struct dns_run *run;
-	unsigned cap;
-};
-
-static int
-dns_add_domain(const char *item, size_t len, void *arg)
-{
-	struct dns_domains *d = arg;
-	struct dns_run *run = d->run;
-	struct dns_job *j, *jobs;
-	size_t i;
-
-	if (!len || item[0] == '.' || len >= DNS_NAMEMAX)
-		return 0;	/* rcpthosts' ".domain" wildcards name no host */
-	if (run->njobs == d->cap) {
-		if (!(jobs = realloc(run->jobs, (d->cap * 2 + 16) * sizeof(*jobs))))
-			return -1;
-		run->jobs = jobs;
-		d->cap = d->cap * 2 + 16;
-	}
-	j = &run->jobs[run->njobs++];
-	memset(j, 0, sizeof(*j));
-	j->kind = JOB_DOMAIN;
-	for (i = 0; i < len; i++)
-		j->domain[i] = (char)tolower((unsigned char)item[i]);
-	if (i && j->domain[i - 1] == '.')
-		i--;
-	j->domain[i] = 0;
-	run->ndomains++;
-	return 0;
-}
-
+/* The jobs of the configured names: the domains, this host, the DKIM
+ * selectors. */
 static int
 dns_add_jobs(struct dns_run *run)
 {
-	struct dns_domains d = { run, 0 };
-	struct dns_job *jobs;
-	const char *v = run->cf->domains;
-	unsigned i;
+	const struct dns_config *cf = run->cf;
+	unsigned i, nslots = cf->ndomains + 1;
+	struct dns_job *j;
 
-	if (*v ? conf_list(v, dns_add_domain, &d) != 0 :
-	    control_read_lines(run->cr->conf, "rcpthosts", dns_add_domain, &d) < 0)
+	if (!(run->jobs = calloc(cf->ndomains + 1 + cf->ndkim, sizeof(*run->jobs))) ||
+	    !(run->slotok = calloc(nslots, 1)) || !(run->slotfail = calloc(nslots, 1)) ||
+	    !(run->slotst = calloc(nslots, sizeof(*run->slotst))))
 		return -1;
-	if (!(jobs = realloc(run->jobs, (run->njobs + 1 + run->cf->ndkim) * sizeof(*jobs))))
-		return -1;
-	run->jobs = jobs;
-	memset(&jobs[run->njobs], 0, sizeof(*jobs));
-	jobs[run->njobs++].kind = JOB_SELF;
-	for (i = 0; i < run->cf->ndkim; i++) {
-		memset(&jobs[run->njobs], 0, sizeof(*jobs));
-		jobs[run->njobs].kind = JOB_DKIM;
-		jobs[run->njobs++].dkim = &run->cf->dkim[i];
+	for (i = 0; i < cf->ndomains; i++) {
+		j = &run->jobs[run->njobs++];
+		j->kind = JOB_DOMAIN;
+		memcpy(j->domain, cf->domain[i].name, strlen(cf->domain[i].name) + 1);
+		j->lenient = !cf->domain[i].explicit;
+		j->isme = cf->me[0] && i == cf->meslot;
+		j->slot = j->saveidx = i;
 	}
-	for (i = 0; i < run->njobs; i++)
-		jobs[i].run = run;
+	run->ndomains = cf->ndomains;
+	j = &run->jobs[run->njobs++];
+	j->kind = JOB_SELF;
+	j->lenient = !cf->nself;	/* control/me's lookups, unless the IPs are given */
+	j->slot = cf->meslot;
+	j->saveidx = cf->ndomains;
+	for (i = 0; i < cf->ndkim; i++) {
+		j = &run->jobs[run->njobs++];
+		j->kind = JOB_DKIM;
+		j->dkim = &cf->dkim[i];
+	}
+	for (i = 0; i < run->njobs; i++) {
+		run->jobs[i].run = run;
+		run->jobs[i].heldtail = &run->jobs[i].held;
+	}
 	return 0;
 }
 
@@ -1254,28 +1891,39 @@ static void
 dns_start(struct check_run *cr)
 {
 	struct dns_run *run = cr->state;
-	char err[256] = "out of memory";
+	struct finding f;
 	unsigned i;
 
 	run->cr = cr;
 	run->cf = cr->config;
+	run->mem = (struct dns_memory *)&run->cf->mem;	/* a malloc'd value: ours to change */
 	run->rtail = &run->rhead;
+	run->ftail = &run->fhead;
+	run->ltail = &run->lhead;
+	if (run->cf->rcpthosts_err) {
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_UNREADABLE);
+		finding_add(&f, "path", "control/rcpthosts");
+		finding_subject(&f);
+		finding_error(&f, run->cf->rcpthosts_err);
+		run_emit(cr, &f);
+		run_done(cr, CHECK_FAILED);
+		return;
+	}
 	errno = ENOMEM;
 	if (!(run->hash = calloc(DNS_HASH, sizeof(*run->hash))) || run_yield(cr, dns_slice) < 0 ||
-	    !(run->res = resolv_new(cr->base, run->cf->servers, (unsigned)run->cf->timeout,
-	    err, sizeof(err)))) {
-		dns_cannot_run(cr, "resolver", errno, err);
+	    !(run->res = resolv_open(cr->base, run->cf->chan))) {
+		dns_cannot_run(cr, "resolver", errno, "out of memory");
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &run->t0);
-	snprintf(run->me, sizeof(run->me), "%s", cr->conf->me);
+	snprintf(run->me, sizeof(run->me), "%s", run->cf->me);
 	if (run->cf->nself) {
 		memcpy(run->self, run->cf->self, sizeof(run->self));
 		run->nself = run->cf->nself;
 		run->selfst = 1;
 	}
 	if (dns_add_jobs(run) < 0) {
-		dns_cannot_run(cr, "rcpthosts", errno ? errno : EIO, NULL);
+		dns_cannot_run(cr, "jobs", ENOMEM, NULL);
 		return;
 	}
 	run->left = run->njobs;
@@ -1285,6 +1933,7 @@ dns_start(struct check_run *cr)
 
 const struct check check_dns = {
 	.name = "dns",
+	.where = CHECK_PROBE,
 	.interval = 0,
 	.timeout = 300,
 	.vars = dns_vars,
@@ -1296,4 +1945,5 @@ const struct check check_dns = {
 	.cleanup = dns_cleanup,
 	.metrics = dns_metrics,
 	.samples = dns_samples,
+	.memo = dns_failures_update,
 };

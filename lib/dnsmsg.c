@@ -140,3 +140,28 @@ dnsmsg_rdata(const struct dnsmsg *m, const struct dnsrr *rr, unsigned char *out,
 		return -1;
 	}
 }
+
+int
+dnsmsg_name_ok(const char *s, size_t len)
+{
+	size_t i, label = 0;
+	unsigned char c;
+
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_') || ++label > 63)
+			return 0;
+	}
+	return 1;
+}

@@ -39,4 +39,9 @@ size_t dnsmsg_name(const struct dnsmsg *, size_t off, char out[DNSMSG_NAMEMAX]);
 int dnsmsg_rdata(const struct dnsmsg *, const struct dnsrr *, unsigned char *out,
     size_t outsize, size_t *len, unsigned *pref);
 
+/* 1 when s (len bytes, one trailing dot allowed) is a host or domain name
+ * a query can carry: 1 to 253 bytes without the dot, labels of 1 to 63
+ * letters, digits, '-' or '_'. 0 otherwise. */
+int dnsmsg_name_ok(const char *s, size_t len);
+
 #endif

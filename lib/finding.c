@@ -25,6 +25,7 @@ finding_init(struct finding *f, enum level level, enum finding_kind kind,
 	f->nfields = 0;
 	f->nsubject = 0;
 	f->truncated = 0;
+	f->hold = 0;
 	f->used = 0;
 }
 

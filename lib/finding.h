@@ -11,7 +11,9 @@ enum level { LEVEL_DEBUG, LEVEL_INFO, LEVEL_WARN, LEVEL_CRIT, LEVEL_FATAL };
 enum finding_kind {
 	FINDING_STATE,	/* a condition: remembered, not repeated, cleared when gone */
 	FINDING_NOTE,	/* a per-run statement (stats, actions): always logged */
-	FINDING_DETAIL	/* logged only with -v */
+	FINDING_DETAIL,	/* logged only with -v */
+	FINDING_EVENT	/* something that happened (a crash): logged once, active
+			   for its hold, then gone without a cleared line */
 };
 
 #define FINDING_FIELDS 16
@@ -30,6 +32,7 @@ struct finding {
 	unsigned nfields;
 	unsigned nsubject;	/* the first nsubject fields identify the finding */
 	int truncated;		/* a value or field did not fit */
+	unsigned long hold;	/* FINDING_EVENT: seconds it stays active from now */
 	struct finding_field field[FINDING_FIELDS];
 	unsigned used;
 	char buf[FINDING_BUF];

@@ -18,6 +18,7 @@
 
 #include "crashlog.h"
 #include "metrics.h"
+#include "safefile.h"
 
 #define KMSG_DEFAULT_PROGS \
 	"qmail-*,sendmail,splogger,tcp-env,bouncesaying,condredirect,datemail,elq," \
@@ -34,8 +35,10 @@ static const struct confvar var_backlog = { "MAINTD_KMSG_BACKLOG", "100" };
 static const struct confvar var_loop = { "MAINTD_KMSG_LOOP", "5" };
 static const struct confvar var_maxrec = { "MAINTD_KMSG_MAXREC", "100000" };
 static const struct confvar var_device = { "MAINTD_KMSG_DEVICE", "/dev/kmsg" };
+static const struct confvar var_fresh = { "MAINTD_KMSG_FRESH", "3600" };
+static const struct confvar var_hold = { "MAINTD_KMSG_HOLD", "3600" };
 static const struct confvar *const kmsg_vars[] = {
-	&var_progs, &var_backlog, &var_loop, &var_maxrec, &var_device, NULL
+	&var_progs, &var_backlog, &var_loop, &var_maxrec, &var_device, &var_fresh, &var_hold, NULL
 };
 
 #define EV_CRASH	"crash"
@@ -50,9 +53,12 @@ static const struct confvar *const kmsg_vars[] = {
 #define EV_CURSORFAIL	"cursor-failed"
 #define EV_BACKLOG	"backlog-skipped"
 #define EV_BADRECORD	"bad-record"
+#define EV_HISTORY	"backlog"	/* the first run's old crashes, in one line */
+#define EV_UNREADABLE	"unreadable"
 static const char *const kmsg_events[] = {
 	EV_CRASH, EV_OOM, EV_LOOP, EV_SCANNED, EV_LOST, EV_SUPPRESSED, EV_UNAVAILABLE,
-	EV_OTHER, EV_BADCURSOR, EV_CURSORFAIL, EV_BACKLOG, EV_BADRECORD, NULL
+	EV_OTHER, EV_BADCURSOR, EV_CURSORFAIL, EV_BACKLOG, EV_BADRECORD, EV_HISTORY,
+	EV_UNREADABLE, NULL
 };
 
 #define KMSG_LOOP_WINDOW 3600
@@ -63,6 +69,9 @@ static const char *const kmsg_events[] = {
 #define KMSG_DUP_SEQ 64		/* a second line for the same pid within this is the same crash */
 #define KMSG_RECHECK 64		/* crashes looked at for one read again */
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+#define KMSG_STATEFILE "kmsg.cursor"
+#define KMSG_STATEMAX (4 << 20)	/* a larger state file is corrupt */
+#define KMSG_HISTPROGS 32	/* program names in the backlog line */
 
 static const struct metric_family kmsg_metrics[] = {
 	{ .name = "qmail_kmsg_crashes_total", .type = METRIC_COUNTER,
@@ -73,6 +82,7 @@ static const struct metric_family kmsg_metrics[] = {
 
 struct kmsg_config {
 	unsigned long backlog, loop, maxrec;
+	unsigned long fresh, hold;	/* MAINTD_KMSG_FRESH, MAINTD_KMSG_HOLD */
 	char device[256];
 	char progs[];		/* MAINTD_KMSG_PROGS */
 };
@@ -91,12 +101,29 @@ struct kmsg_count {
 	unsigned long n;
 };
 
+/* A crash in the state: read by an earlier run (loaded), or by this one. */
+struct kept {
+	struct kmsg_crash c;
+	int loaded;
+};
+
 struct kmsg_run {
 	struct check_run *run;		/* NULL until start() set fd to -1 */
 	const struct kmsg_config *cf;
 	struct event *ev;		/* a FIFO's: readable again */
 	int fd;
 	int fifo;			/* the device is a FIFO: EAGAIN is not its end */
+	int stream;			/* not /dev/kmsg (a file, a FIFO): records split at lines */
+	size_t slen, soff;		/* bytes in sbuf; where its next line starts */
+	int statefd;			/* MAINTD_STATE, open; -1: none (errno in state_err) */
+	int state_err;
+	time_t now;
+	struct kept *kept;		/* a ring of at most KMSG_KEEP, the oldest at khead */
+	size_t nkept, capkept, khead;
+	unsigned long hist;		/* the first run's crashes older than MAINTD_KMSG_FRESH */
+	long long hist_old, hist_new;
+	unsigned nhistprogs, histmore;
+	char histprogs[KMSG_HISTPROGS][KMSG_NAME];
 	int pass;			/* 1: counting the backlog; 2: reporting */
 	int fresh;			/* no cursor: the backlog limit applies */
 	struct kmsg_cursor cur;
@@ -117,20 +144,23 @@ struct kmsg_run {
 	size_t ncounts, capcounts;
 	char path[PATH_MAX + 32];
 	char buf[KMSG_READBUF];
+	char sbuf[KMSG_READBUF];
 };
 
 static void *
 kmsg_configure(const struct conf *c, struct conf_err *err)
 {
 	const char *progs = conf_value(&var_progs), *dev = conf_value(&var_device), *why;
-	unsigned long backlog, loop, maxrec;
+	unsigned long backlog, loop, maxrec, fresh, hold;
 	struct kmsg_config *cf;
 	size_t len = strlen(progs);
 
 	(void)c;
 	if (conf_ulong(&var_backlog, 0, 1000000, &backlog, err) < 0 ||
-	    conf_ulong(&var_loop, 0, CRASHLOG_RING, &loop, err) < 0 ||
-	    conf_ulong(&var_maxrec, 1, 100000000, &maxrec, err) < 0)
+	    conf_ulong(&var_loop, 0, KMSG_KEEP, &loop, err) < 0 ||
+	    conf_ulong(&var_maxrec, 1, 100000000, &maxrec, err) < 0 ||
+	    conf_ulong(&var_fresh, 0, 100000000, &fresh, err) < 0 ||
+	    conf_ulong(&var_hold, 0, 100000000, &hold, err) < 0)
 		return NULL;
 	if (kmsg_progs_valid(progs, &why) < 0) {
 		conf_set_err(err, var_progs.name, progs, why);
@@ -147,6 +177,8 @@ kmsg_configure(const struct conf *c, struct conf_err *err)
 	cf->backlog = backlog;
 	cf->loop = loop;
 	cf->maxrec = maxrec;
+	cf->fresh = fresh;
+	cf->hold = hold;
 	memcpy(cf->device, dev, strlen(dev) + 1);
 	memcpy(cf->progs, progs, len + 1);
 	return cf;
@@ -163,17 +195,22 @@ kmsg_cleanup(struct check_run *run)
 		event_free(r->ev);
 	if (r->fd >= 0)
 		close(r->fd);
+	if (r->statefd >= 0)
+		close(r->statefd);
 	free(r->counts);
+	free(r->kept);
 }
 
-/* Could not read the kernel log: one condition, cleared when it works again.
+/* Could not read the kernel log: one condition, cleared when it works again;
+ * unreadable when not permitted (a -1 run as a user: could not look).
  * errnum 0: the boot id was short. */
 static void
 unavailable(struct kmsg_run *r, const char *what, int errnum)
 {
 	struct finding f;
 
-	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_UNAVAILABLE);
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL,
+	    errnum == EACCES || errnum == EPERM ? EV_UNREADABLE : EV_UNAVAILABLE);
 	finding_subject(&f);
 	finding_add(&f, "path", what);
 	if (errnum)
@@ -229,62 +266,182 @@ boot_id(char *out)
 	return 0;
 }
 
-/* 1 loaded, 0 none (or corrupt: reported). */
+/* The state directory, as the daemon checked it at start (safe_state_dir).
+ * -1 and r->state_err when there is none (0: no persistent state). */
+static void
+state_open(struct kmsg_run *r)
+{
+	const char *dir = r->run->conf->state;
+
+	snprintf(r->path, sizeof(r->path), "%s/%s", dir, KMSG_STATEFILE);
+	r->statefd = -1;
+	r->state_err = 0;
+	if (dir[0] &&
+	    (r->statefd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		r->state_err = errno;
+}
+
+/* The crash of the nth oldest kept, n < nkept. */
+static struct kept *
+kept_get(struct kmsg_run *r, size_t n)
+{
+	return &r->kept[(r->khead + n) % r->capkept];
+}
+
+/* Keeps a crash for the state: the oldest goes when KMSG_KEEP are kept. */
+static void
+keep(struct kmsg_run *r, const struct kmsg_crash *c, int loaded)
+{
+	struct kept *v;
+	size_t cap, i;
+
+	if (r->nkept == r->capkept && r->capkept < KMSG_KEEP) {
+		cap = r->capkept ? r->capkept * 2 : 16;
+		if (cap > KMSG_KEEP)
+			cap = KMSG_KEEP;
+		if (!(v = malloc(cap * sizeof(*v))))
+			return;
+		for (i = 0; i < r->nkept; i++)
+			v[i] = *kept_get(r, i);
+		free(r->kept);
+		r->kept = v;
+		r->capkept = cap;
+		r->khead = 0;
+	}
+	if (!r->capkept)
+		return;
+	if (r->nkept == r->capkept) {	/* full: the oldest slot is reused */
+		v = &r->kept[r->khead];
+		r->khead = (r->khead + 1) % r->capkept;
+	} else
+		v = kept_get(r, r->nkept++);
+	v->c = *c;
+	v->loaded = loaded;
+}
+
 static int
-cursor_load(struct kmsg_run *r)
+on_loaded(const struct kmsg_crash *c, void *arg)
+{
+	keep(arg, c, 1);
+	return 0;
+}
+
+static void
+bad_cursor(struct kmsg_run *r, const char *reason, int errnum, unsigned long long bytes)
 {
 	struct finding f;
-	char buf[128];
-	size_t n;
 
-	snprintf(r->path, sizeof(r->path), "%s/kmsg.cursor", r->run->conf->state);
-	if (read_small(r->path, buf, sizeof(buf), &n) < 0) {
-		if (errno != ENOENT) {
-			finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
-			finding_error(&f, errno);
-			run_emit(r->run, &f);
+	finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
+	if (errnum)
+		finding_error(&f, errnum);
+	else {
+		finding_add(&f, "reason", reason);
+		finding_addu(&f, "bytes", bytes);
+	}
+	run_emit(r->run, &f);
+}
+
+/* The cursor and the kept crashes: only from a regular file of this user's
+ * with one link. 1 loaded, 0 none (or unusable: reported). */
+static int
+state_load(struct kmsg_run *r)
+{
+	static const struct safe_want want = { .type = S_IFREG, .one_link = 1 };
+	struct safe_want w = want;
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	int fd, v;
+
+	if (r->statefd < 0)
+		return 0;
+	if ((fd = safe_openat(r->statefd, KMSG_STATEFILE, O_RDONLY)) < 0) {
+		if (errno != ENOENT)
+			bad_cursor(r, NULL, errno, 0);
+		return 0;
+	}
+	w.uid = (int)geteuid();
+	if ((v = safe_check(fd, &w, &st)) != SAFE_OK) {
+		if (v < 0)
+			bad_cursor(r, NULL, errno, 0);
+		else
+			bad_cursor(r, v == SAFE_TYPE ? "not-a-file" : v == SAFE_OWNER ? "owner" : "links",
+			    0, (unsigned long long)st.st_size);
+		close(fd);
+		return 0;
+	}
+	if (st.st_size > KMSG_STATEMAX || !(buf = malloc((size_t)st.st_size + 1))) {
+		bad_cursor(r, "corrupt", 0, (unsigned long long)st.st_size);
+		close(fd);
+		return 0;
+	}
+	while (len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			bad_cursor(r, NULL, errno, 0);
+			free(buf);
+			close(fd);
+			return 0;
 		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (kmsg_state_parse(buf, len, &r->cur, on_loaded, r) < 0) {
+		bad_cursor(r, "corrupt", 0, len);
+		r->nkept = r->khead = 0;
+		free(buf);
 		return 0;
 	}
-	if (kmsg_cursor_parse(buf, n, &r->cur) < 0) {
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_BADCURSOR);
-		finding_add(&f, "reason", "corrupt");
-		finding_addu(&f, "bytes", n);
-		run_emit(r->run, &f);
-		return 0;
-	}
+	free(buf);
 	return 1;
 }
 
-/* Atomically: a temporary file, fsync, rename, fsync of the directory. */
+/* The cursor and the crashes still of use (within MAINTD_KMSG_HOLD or the
+ * crash-loop window): an exclusive temporary file in the state directory,
+ * fsync'ed, renamed over the old one, the directory fsync'ed. 0, or -1 (errno). */
 static int
-cursor_save(struct kmsg_run *r)
+state_save(struct kmsg_run *r)
 {
-	char tmp[sizeof(r->path) + 8], line[128];
-	size_t n = kmsg_cursor_format(&r->cur, line, sizeof(line));
-	int fd, e;
+	long long keep_from = (long long)r->now - (long long)(r->cf->hold > KMSG_LOOP_WINDOW ?
+	    r->cf->hold : KMSG_LOOP_WINDOW);
+	size_t i, n, len, cap = 4096;
+	char *buf, *nb;
+	struct kept *k;
+	int e;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", r->path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+	if (r->statefd < 0) {
+		errno = r->state_err;
+		return r->state_err ? -1 : 0;
+	}
+	if (!(buf = malloc(cap)))
 		return -1;
-	errno = EIO;	/* for a short write */
-	if (write(fd, line, n) != (ssize_t)n || fsync(fd) < 0) {
+	len = kmsg_cursor_format(&r->cur, buf, cap);
+	for (i = 0; i < r->nkept; i++) {
+		k = kept_get(r, i);
+		if (k->c.at < keep_from)
+			continue;
+		if (cap - len < 4096) {
+			if (!(nb = realloc(buf, cap * 2))) {
+				free(buf);
+				errno = ENOMEM;
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		if ((n = kmsg_crash_format(&k->c, buf + len, cap - len)))
+			len += n;
+	}
+	if (safe_replace(r->statefd, KMSG_STATEFILE, buf, len, 0600) < 0) {
 		e = errno;
-		close(fd);
-		unlink(tmp);
+		free(buf);
 		errno = e;
 		return -1;
 	}
-	if (close(fd) < 0 || rename(tmp, r->path) < 0) {
-		e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	if ((fd = open(r->run->conf->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	free(buf);
+	fsync(r->statefd);
 	return 0;
 }
 
@@ -383,29 +540,104 @@ other(struct kmsg_run *r, const struct kmsg_event *ev)
 	run_emit(r->run, &f);
 }
 
-/* A watched crash or OOM kill to report? Counts it; 0 in pass 1 or backlog. */
-static int
-to_report(struct kmsg_run *r)
+/* Seconds the crash stays active from now: MAINTD_KMSG_HOLD from its time. */
+static unsigned long
+hold_left(const struct kmsg_run *r, const struct kmsg_crash *c)
 {
-	r->found++;
-	if (r->pass == 1)
-		return 0;
-	if (r->skip) {
+	long long left = c->at + (long long)r->cf->hold - (long long)r->now;
+
+	return left > 0 ? (unsigned long)left : 0;
+}
+
+/* crit kmsg: crash|oom-kill ...: an event, active for MAINTD_KMSG_HOLD from
+ * the crash's time. again: read by an earlier run (of another process). */
+static void
+emit_crash(struct kmsg_run *r, const struct kmsg_crash *c, int again)
+{
+	char sig[16];
+	struct finding f;
+
+	finding_init(&f, LEVEL_CRIT, FINDING_EVENT, NULL, c->oom ? EV_OOM : EV_CRASH);
+	finding_add(&f, "prog", c->prog);
+	if (c->pid >= 0)
+		finding_addi(&f, "pid", c->pid);
+	if (!c->oom) {
+		finding_add(&f, "signal", kmsg_signame(c->signal, sig, sizeof(sig)));
+		if (c->addr[0])
+			finding_add(&f, "addr", c->addr);
+		if (c->ip[0])
+			finding_add(&f, "ip", c->ip);
+		if (c->error[0])
+			finding_add(&f, "error", c->error + (strncmp(c->error, "0x", 2) ? 0 : 2));
+		if (c->file[0])
+			finding_add(&f, "file", c->file);
+	}
+	finding_addi(&f, "at", c->at);
+	boot_time(&f, c->usec);
+	finding_addu(&f, "seq", c->seq);
+	finding_subject(&f);
+	if (c->service[0])	/* after the subject: not part of it */
+		finding_add(&f, "service", c->service);
+	if (again)
+		finding_addu(&f, "again", 1);
+	f.hold = hold_left(r, c);
+	run_emit(r->run, &f);
+}
+
+/* One more of the first run's crashes older than MAINTD_KMSG_FRESH. */
+static void
+history(struct kmsg_run *r, const struct kmsg_crash *c)
+{
+	unsigned i;
+
+	if (!r->hist++ || c->at < r->hist_old)
+		r->hist_old = c->at;
+	if (r->hist == 1 || c->at > r->hist_new)
+		r->hist_new = c->at;
+	for (i = 0; i < r->nhistprogs; i++)
+		if (strcmp(r->histprogs[i], c->prog) == 0)
+			return;
+	if (r->nhistprogs == KMSG_HISTPROGS) {
+		r->histmore++;
+		return;
+	}
+	snprintf(r->histprogs[r->nhistprogs++], KMSG_NAME, "%s", c->prog);
+}
+
+/* A watched crash or OOM kill (k filled but for reported): pass 1 counts
+ * what pass 2 would report; pass 2 reports it, or sums it up (older than
+ * MAINTD_KMSG_FRESH on the first run), or skips it (beyond
+ * MAINTD_KMSG_BACKLOG), and keeps it for the state either way. */
+static void
+found(struct kmsg_run *r, struct kmsg_crash *k)
+{
+	int old = r->fresh && (long long)r->now - k->at > (long long)r->cf->fresh;
+
+	if (r->pass == 1) {
+		r->found += !old;
+		return;
+	}
+	if (old)
+		history(r, k);
+	else if (r->skip) {
 		r->skip--;
 		r->skipped++;
-		return 0;
+	} else {
+		k->reported = 1;
+		emit_crash(r, k, 0);
+		if (!k->oom)
+			count_crash(r, k->prog);
 	}
-	return 1;
+	keep(r, k, 0);
 }
 
 static void
 crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
     unsigned long long usec)
 {
-	char prog[KMSG_NAME], sig[16], service[PATH_MAX + 8] = "";
+	char prog[KMSG_NAME], service[PATH_MAX + 8] = "";
 	time_t when = r->boot_wall + (time_t)(usec / 1000000);
-	int has_service = 0;
-	struct finding f;
+	struct kmsg_crash k;
 
 	if (duplicate(r, ev->pid, seq, r->pass == 1 ? &r->count_crash : &last_crash))
 		return;
@@ -413,58 +645,51 @@ crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
 		other(r, ev);
 		return;
 	}
+	memset(&k, 0, sizeof(k));
 	if (r->pass == 2) {
 		r->crashes++;
 		/* the supervised service that restarts it, as the svc check saw it */
-		has_service = crashlog_service_of(prog, ev->pid, when, service, sizeof(service));
+		if (crashlog_service_of(prog, ev->pid, when, service, sizeof(service)) &&
+		    strlen(service) < sizeof(k.service))
+			memcpy(k.service, service, strlen(service) + 1);
 		remember(prog, ev, seq, when, 0, service);
 	}
-	if (!to_report(r))
-		return;
-	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_CRASH);
-	finding_add(&f, "prog", prog);
-	if (ev->pid >= 0)
-		finding_addi(&f, "pid", ev->pid);
-	finding_add(&f, "signal", kmsg_signame(ev->signal, sig, sizeof(sig)));
-	if (ev->addr[0])
-		finding_add(&f, "addr", ev->addr);
-	if (ev->ip[0])
-		finding_add(&f, "ip", ev->ip);
-	if (ev->error[0])
-		finding_add(&f, "error", ev->error + 2);	/* as printed, without 0x */
-	if (ev->file[0])
-		finding_add(&f, "file", ev->file);
-	boot_time(&f, usec);
-	finding_addu(&f, "seq", seq);
-	finding_subject(&f);
-	if (has_service)	/* after the subject: not part of it */
-		finding_add(&f, "service", service);
-	run_emit(r->run, &f);
-	count_crash(r, prog);
+	snprintf(k.prog, sizeof(k.prog), "%s", prog);
+	k.pid = ev->pid;
+	k.signal = ev->signal;
+	memcpy(k.addr, ev->addr, sizeof(k.addr));
+	memcpy(k.ip, ev->ip, sizeof(k.ip));
+	memcpy(k.error, ev->error, sizeof(k.error));
+	memcpy(k.file, ev->file, sizeof(k.file));
+	k.at = (long long)when;
+	k.usec = usec;
+	k.seq = seq;
+	found(r, &k);
 }
 
 static void
 oom(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
     unsigned long long usec)
 {
+	time_t when = r->boot_wall + (time_t)(usec / 1000000);
 	char prog[KMSG_NAME];
-	struct finding f;
+	struct kmsg_crash k;
 
 	if (duplicate(r, ev->pid, seq, r->pass == 1 ? &r->count_oom : &last_oom))
 		return;
 	if (!kmsg_prog_match(r->cf->progs, ev->comm, "", prog, sizeof(prog)))
 		return;
 	if (r->pass == 2)
-		remember(prog, ev, seq, r->boot_wall + (time_t)(usec / 1000000), 1, "");
-	if (!to_report(r))
-		return;
-	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_OOM);
-	finding_add(&f, "prog", prog);
-	finding_addi(&f, "pid", ev->pid);
-	boot_time(&f, usec);
-	finding_addu(&f, "seq", seq);
-	finding_subject(&f);
-	run_emit(r->run, &f);
+		remember(prog, ev, seq, when, 1, "");
+	memset(&k, 0, sizeof(k));
+	snprintf(k.prog, sizeof(k.prog), "%s", prog);
+	k.pid = ev->pid;
+	k.signal = 9;
+	k.oom = 1;
+	k.at = (long long)when;
+	k.usec = usec;
+	k.seq = seq;
+	found(r, &k);
 }
 
 static void
@@ -539,31 +764,34 @@ record(struct kmsg_run *r, const char *buf, size_t len)
 	}
 }
 
-/* Programs that crashed at least MAINTD_KMSG_LOOP times within the window. */
+/* Programs that crashed at least MAINTD_KMSG_LOOP times within the window,
+ * counted from the kept crashes: those of earlier runs too, also of earlier
+ * -1 runs, through the state. */
 static void
 crash_loops(struct kmsg_run *r)
 {
-	time_t since = time(NULL) - KMSG_LOOP_WINDOW;
-	unsigned i, j, n = crashlog_count(), count;
-	const struct crash *c, *d;
+	long long since = (long long)r->now - KMSG_LOOP_WINDOW;
+	const struct kmsg_crash *c, *d;
+	size_t i, j, n = r->nkept;
+	unsigned long count;
 	struct finding f;
 
 	if (!r->cf->loop)
 		return;
-	for (i = 0; i < n; i++) {
-		c = crashlog_get(i);
-		if (c->oom || c->when < since)
+	for (i = n; i-- > 0;) {		/* newest first: one line per program */
+		c = &kept_get(r, i)->c;
+		if (c->oom || c->at < since)
 			continue;
-		for (j = 0; j < i; j++) {
-			d = crashlog_get(j);
-			if (!d->oom && d->when >= since && strcmp(d->prog, c->prog) == 0)
+		for (j = i + 1; j < n; j++) {
+			d = &kept_get(r, j)->c;
+			if (!d->oom && d->at >= since && strcmp(d->prog, c->prog) == 0)
 				break;
 		}
-		if (j < i)
+		if (j < n)
 			continue;	/* counted with its newer crash */
-		for (count = 0, j = i; j < n; j++) {
-			d = crashlog_get(j);
-			count += !d->oom && d->when >= since && strcmp(d->prog, c->prog) == 0;
+		for (count = 0, j = 0; j <= i; j++) {
+			d = &kept_get(r, j)->c;
+			count += !d->oom && d->at >= since && strcmp(d->prog, c->prog) == 0;
 		}
 		if (count < r->cf->loop)
 			continue;
@@ -576,13 +804,55 @@ crash_loops(struct kmsg_run *r)
 	}
 }
 
+/* The crashes earlier runs reported, still within MAINTD_KMSG_HOLD: active
+ * again (a daemon that saw them says nothing; a new process logs them once,
+ * with again=1). */
+static void
+held(struct kmsg_run *r)
+{
+	struct kept *k;
+	size_t i;
+
+	for (i = 0; i < r->nkept; i++) {
+		k = kept_get(r, i);
+		if (k->loaded && k->c.reported && hold_left(r, &k->c) > 0)
+			emit_crash(r, &k->c, 1);
+	}
+}
+
+/* info kmsg: backlog crashes=N progs=A,B oldest=T newest=T */
+static void
+say_history(struct kmsg_run *r)
+{
+	char progs[KMSG_HISTPROGS * 24];
+	struct finding f;
+	size_t n = 0;
+	unsigned i;
+
+	if (!r->hist)
+		return;
+	for (i = 0; i < r->nhistprogs && n < sizeof(progs); i++)
+		n += (size_t)snprintf(progs + n, sizeof(progs) - n, "%s%s", i ? "," : "",
+		    r->histprogs[i]);
+	if (r->histmore && n < sizeof(progs))
+		snprintf(progs + n, sizeof(progs) - n, ",+%u", r->histmore);
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_HISTORY);
+	finding_addu(&f, "crashes", r->hist);
+	finding_add(&f, "progs", progs);
+	finding_addi(&f, "oldest", r->hist_old);
+	finding_addi(&f, "newest", r->hist_new);
+	run_emit(r->run, &f);
+}
+
 static void
 report(struct kmsg_run *r)
 {
 	struct finding f;
 
 	pend_flush(r);
+	held(r);
 	crash_loops(r);
+	say_history(r);
 	if (r->lost)
 		note(r, LEVEL_WARN, EV_LOST, "count", r->lost);
 	if (r->suppressed)
@@ -593,8 +863,12 @@ report(struct kmsg_run *r)
 		finding_addu(&f, "limit", r->cf->backlog);
 		run_emit(r->run, &f);
 	}
-	if (r->bad)
-		note(r, LEVEL_WARN, EV_BADRECORD, "count", r->bad);
+	if (r->bad) {	/* a condition: records that never parse are read every run */
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_BADRECORD);
+		finding_subject(&f);
+		finding_addu(&f, "count", r->bad);
+		run_emit(r->run, &f);
+	}
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_SCANNED);
 	finding_addu(&f, "records", r->records);
 	finding_addu(&f, "crashes", r->crashes);
@@ -605,7 +879,7 @@ report(struct kmsg_run *r)
 	run_emit(r->run, &f);
 }
 
-/* The end of the run: its report, the cursor, run_done. */
+/* The end of the run: its report, the state, run_done. */
 static void
 done(struct kmsg_run *r)
 {
@@ -622,10 +896,12 @@ done(struct kmsg_run *r)
 	}
 	report(r);
 	r->cur.next = r->seq.next;
-	if (cursor_save(r) < 0) {
+	if (state_save(r) < 0) {
 		e = errno;
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_CURSORFAIL);
+		/* a condition: said once, cleared by the first run that saves */
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_CURSORFAIL);
 		finding_add(&f, "path", r->path);
+		finding_subject(&f);
 		finding_error(&f, e);
 		run_emit(r->run, &f);
 		run_done(r->run, CHECK_FAILED);
@@ -659,16 +935,64 @@ device_open(struct kmsg_run *r)
 	}
 	if (r->fd >= 0)
 		close(r->fd);
-	r->fifo = 0;
+	r->fifo = r->stream = 0;
+	r->slen = r->soff = 0;
 	if (test_src.rec) {
 		test_src.at = 0;
 		return r->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	/* O_NONBLOCK: /dev/kmsg says EAGAIN at its end; a FIFO opens without a writer */
 	if ((r->fd = open(r->cf->device, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
-	    fstat(r->fd, &st) == 0)
+	    fstat(r->fd, &st) == 0) {
 		r->fifo = S_ISFIFO(st.st_mode);
+		r->stream = !S_ISCHR(st.st_mode);
+	}
 	return r->fd;
+}
+
+/* A file or a FIFO of records (tests, a saved log): one line per record,
+ * the continuation lines (" KEY=VALUE") skipped. Like device_read. */
+static ssize_t
+stream_read(struct kmsg_run *r)
+{
+	char *p, *nl;
+	size_t n;
+	ssize_t got;
+
+	for (;;) {
+		p = r->sbuf + r->soff;
+		while ((nl = memchr(p, '\n', r->slen - r->soff))) {
+			n = (size_t)(nl - p) + 1;
+			r->soff += n;
+			if (*p != ' ') {
+				memcpy(r->buf, p, n);
+				return (ssize_t)n;
+			}
+			p = nl + 1;
+		}
+		if (r->soff) {		/* the start of a line to the front */
+			memmove(r->sbuf, r->sbuf + r->soff, r->slen - r->soff);
+			r->slen -= r->soff;
+			r->soff = 0;
+		}
+		if (r->slen == sizeof(r->sbuf)) {	/* a line longer than a record */
+			n = r->slen;
+			memcpy(r->buf, r->sbuf, n);
+			r->slen = 0;
+			return (ssize_t)n;
+		}
+		if ((got = read(r->fd, r->sbuf + r->slen, sizeof(r->sbuf) - r->slen)) > 0) {
+			r->slen += (size_t)got;
+			continue;
+		}
+		if (got < 0 || !r->slen)
+			return got;
+		n = r->slen;	/* the last line, without its newline */
+		memcpy(r->buf, r->sbuf, n);
+		r->slen = 0;
+		if (r->buf[0] != ' ')
+			return (ssize_t)n;
+	}
 }
 
 /* One record per call, like read(2) on /dev/kmsg. */
@@ -679,7 +1003,7 @@ device_read(struct kmsg_run *r)
 	size_t n;
 
 	if (!test_src.rec)
-		return read(r->fd, r->buf, sizeof(r->buf));
+		return r->stream ? stream_read(r) : read(r->fd, r->buf, sizeof(r->buf));
 	if (test_src.at >= test_src.n) {
 		errno = EAGAIN;
 		return -1;
@@ -795,14 +1119,17 @@ kmsg_start(struct check_run *run)
 	int have;
 
 	r->fd = -1;
+	r->statefd = -1;
 	r->run = run;
 	r->cf = run->config;
+	r->now = time(NULL);
 	r->boot_wall = boot_wall();
 	if (boot_id(r->bootid) < 0) {
 		unavailable(r, BOOT_ID_PATH, errno);
 		return;
 	}
-	have = cursor_load(r);
+	state_open(r);
+	have = state_load(r);
 	if (have && strcmp(r->cur.bootid, r->bootid) != 0)
 		r->seq.known = 1;	/* rebooted: the new boot's buffer from seq 0 */
 	else if (have) {
@@ -820,12 +1147,35 @@ kmsg_start(struct check_run *run)
 		run_done(run, CHECK_FAILED);
 }
 
+struct zero_ctx {
+	struct metrics *m;
+};
+
+/* A watched name that is not a pattern: its counter exists from the start,
+ * at 0, so that increase() sees its first crash. */
+static int
+zero_prog(const char *item, size_t len, void *arg)
+{
+	struct zero_ctx *z = arg;
+	char name[KMSG_NAME];
+
+	if (len < sizeof(name) && !memchr(item, '*', len)) {
+		memcpy(name, item, len);
+		name[len] = 0;
+		metrics_add(z->m, &kmsg_metrics[0], name, NULL, 0);
+	}
+	return 0;
+}
+
 static void
 kmsg_samples(const struct check_run *run, struct metrics *m)
 {
 	const struct kmsg_run *r = run->state;
+	const struct kmsg_config *cf = run->config;
+	struct zero_ctx z = { m };
 	size_t i;
 
+	conf_list(cf->progs, zero_prog, &z);
 	for (i = 0; i < r->ncounts; i++)
 		metrics_add(m, &kmsg_metrics[0], r->counts[i].prog, NULL, (double)r->counts[i].n);
 }

@@ -74,6 +74,37 @@ struct kmsg_cursor {
 int kmsg_cursor_parse(const char *buf, size_t len, struct kmsg_cursor *);
 size_t kmsg_cursor_format(const struct kmsg_cursor *, char *buf, size_t size);
 
+/* A crash (or OOM kill) of a watched program that a run read, kept with the
+ * cursor in the state file: later runs (also -1 runs, each a new process)
+ * count crash loops from it and, while it is within MAINTD_KMSG_HOLD,
+ * report it again as active. */
+#define KMSG_SERVICE 256
+#define KMSG_KEEP 1024		/* crashes kept, the newest */
+
+struct kmsg_crash {
+	long long at;			/* Unix seconds: the boot time + usec */
+	unsigned long long usec;	/* the record's, since boot */
+	unsigned long long seq;
+	long pid;			/* -1 unknown */
+	int signal;
+	int oom;			/* an OOM kill, not a crash */
+	int reported;			/* logged as a crash line (not backlog) */
+	char prog[KMSG_NAME];
+	char addr[KMSG_HEX], ip[KMSG_HEX], error[KMSG_HEX];	/* "" when not printed */
+	char file[KMSG_NAME];
+	char service[KMSG_SERVICE];	/* "" none */
+};
+
+/* The state file kmsg.cursor: the cursor line, then one line per crash:
+ *	crash|oom AT USEC SEQ PID SIGNAL REPORTED PROG ADDR IP ERROR FILE SERVICE
+ * (PID -1 unknown; the strings with bytes up to space, from DEL on, and '%'
+ * written %XX, "-" for an empty one). Parses it all: 0, or -1 when any line
+ * is corrupt; fn gets each crash (its non-zero return stops: -1). */
+int kmsg_state_parse(const char *buf, size_t len, struct kmsg_cursor *,
+    int (*fn)(const struct kmsg_crash *, void *), void *arg);
+/* One crash line; its length, or 0 when it does not fit. */
+size_t kmsg_crash_format(const struct kmsg_crash *, char *buf, size_t size);
+
 /* Where reading stands: records before next are done. known: next is what
  * the following record should be (a cursor of this boot, or 0 after a reboot). */
 struct kmsg_seq {

@@ -51,9 +51,12 @@ num(const char **pp, const char *end, unsigned long long max, unsigned long long
 	if (p >= end || *p < '0' || *p > '9')
 		return -1;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (max - (unsigned long long)(*p - '0')) / 10)
+		unsigned long long d = (unsigned long long)(*p - '0');
+
+		/* (max - d) / 10 would wrap for a digit above a small max */
+		if (v > max / 10 || (v == max / 10 && d > max % 10))
 			return -1;
-		v = v * 10 + (unsigned long long)(*p - '0');
+		v = v * 10 + d;
 	}
 	*pp = p;
 	*out = v;
@@ -532,6 +535,188 @@ kmsg_cursor_format(const struct kmsg_cursor *c, char *buf, size_t size)
 	int n = snprintf(buf, size, "%s %llu\n", c->bootid, c->next);
 
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+/* " STRING" of a crash line: %XX for the bytes that would split or hide
+ * the line and for '%', "-" for the empty string (and %2D for "-"). */
+static size_t
+put_str(char *out, size_t size, size_t n, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)v;
+	int dash = p[0] == '-' && !p[1];
+
+	if (n < size)
+		out[n] = ' ';
+	n++;
+	if (!*p) {
+		if (n < size)
+			out[n] = '-';
+		return n + 1;
+	}
+	for (; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '%' || dash) {
+			if (n + 3 <= size) {
+				out[n] = '%';
+				out[n + 1] = hex[*p >> 4];
+				out[n + 2] = hex[*p & 15];
+			}
+			n += 3;
+		} else {
+			if (n < size)
+				out[n] = (char)*p;
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t
+kmsg_crash_format(const struct kmsg_crash *c, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s %lld %llu %llu %ld %d %d", c->oom ? "oom" : "crash",
+	    c->at, c->usec, c->seq, c->pid < 0 ? -1L : c->pid, c->signal, c->reported ? 1 : 0);
+	size_t len;
+
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	len = (size_t)n;
+	len = put_str(buf, size, len, c->prog);
+	len = put_str(buf, size, len, c->addr);
+	len = put_str(buf, size, len, c->ip);
+	len = put_str(buf, size, len, c->error);
+	len = put_str(buf, size, len, c->file);
+	len = put_str(buf, size, len, c->service);
+	if (len + 1 >= size)
+		return 0;
+	buf[len++] = '\n';
+	buf[len] = 0;
+	return len;
+}
+
+static int
+unhex(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+	    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* " STRING" into out (size bytes with the NUL). 0, or -1. */
+static int
+get_str(const char **pp, const char *end, char *out, size_t size)
+{
+	const char *p = *pp;
+	size_t n = 0;
+	int hi, lo;
+	char c;
+
+	if (p >= end || *p++ != ' ' || p >= end || *p == ' ')
+		return -1;
+	if (*p == '-' && (p + 1 == end || p[1] == ' ')) {
+		*out = 0;
+		*pp = p + 1;
+		return 0;
+	}
+	for (; p < end && *p != ' '; p++) {
+		c = *p;
+		if ((unsigned char)c < ' ' || (unsigned char)c >= 0x7f)
+			return -1;
+		if (c == '%') {
+			if (end - p < 3 || (hi = unhex(p[1])) < 0 || (lo = unhex(p[2])) < 0 ||
+			    !(c = (char)(hi << 4 | lo)))
+				return -1;
+			p += 2;
+		}
+		if (n + 1 >= size)
+			return -1;
+		out[n++] = c;
+	}
+	out[n] = 0;
+	*pp = p;
+	return 0;
+}
+
+/* " N", or " -N" when neg, into *out. 0, or -1. */
+static int
+get_num(const char **pp, const char *end, unsigned long long max, int neg, long long *out)
+{
+	const char *p = *pp;
+	unsigned long long v;
+	int minus = 0;
+
+	if (p >= end || *p++ != ' ')
+		return -1;
+	if (neg && p < end && *p == '-') {
+		minus = 1;
+		p++;
+	}
+	if (num(&p, end, max, &v) < 0)
+		return -1;
+	*out = minus ? -(long long)v : (long long)v;
+	*pp = p;
+	return 0;
+}
+
+static int
+get_unum(const char **pp, const char *end, unsigned long long *out)
+{
+	const char *p = *pp;
+
+	if (p >= end || *p++ != ' ' || num(&p, end, ~0ULL, out) < 0)
+		return -1;
+	*pp = p;
+	return 0;
+}
+
+/* One crash line [p, end), without its newline. 0, or -1. */
+static int
+crash_line(const char *p, const char *end, struct kmsg_crash *c)
+{
+	long long pid, sig, rep;
+
+	memset(c, 0, sizeof(*c));
+	if (end - p >= 3 && memcmp(p, "oom", 3) == 0) {
+		c->oom = 1;
+		p += 3;
+	} else if (end - p >= 5 && memcmp(p, "crash", 5) == 0)
+		p += 5;
+	else
+		return -1;
+	if (get_num(&p, end, (unsigned long long)LLONG_MAX, 1, &c->at) < 0 ||
+	    get_unum(&p, end, &c->usec) < 0 || get_unum(&p, end, &c->seq) < 0 ||
+	    get_num(&p, end, (unsigned long long)LONG_MAX, 1, &pid) < 0 || pid < -1 ||
+	    get_num(&p, end, 99999, 0, &sig) < 0 || sig > 1024 ||
+	    get_num(&p, end, 9, 0, &rep) < 0 || rep > 1 ||
+	    get_str(&p, end, c->prog, sizeof(c->prog)) < 0 || !c->prog[0] ||
+	    get_str(&p, end, c->addr, sizeof(c->addr)) < 0 ||
+	    get_str(&p, end, c->ip, sizeof(c->ip)) < 0 ||
+	    get_str(&p, end, c->error, sizeof(c->error)) < 0 ||
+	    get_str(&p, end, c->file, sizeof(c->file)) < 0 ||
+	    get_str(&p, end, c->service, sizeof(c->service)) < 0 || p != end)
+		return -1;
+	c->pid = (long)pid;
+	c->signal = (int)sig;
+	c->reported = (int)rep;
+	return 0;
+}
+
+int
+kmsg_state_parse(const char *buf, size_t len, struct kmsg_cursor *cur,
+    int (*fn)(const struct kmsg_crash *, void *), void *arg)
+{
+	const char *end = buf + len, *p, *nl;
+	struct kmsg_crash c;
+
+	if (!(nl = memchr(buf, '\n', len)) ||
+	    kmsg_cursor_parse(buf, (size_t)(nl - buf) + 1, cur) < 0)
+		return -1;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))) || crash_line(p, nl, &c) < 0)
+			return -1;
+		if (fn && fn(&c, arg) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 long long

@@ -10,6 +10,7 @@
 
 #include "check.h"	/* enum maintd_status */
 #include "logline.h"
+#include "safefile.h"
 
 /* The daemon's own families: fed by the runner, about every check alike. */
 static const struct metric_family daemon_families[] = {
@@ -24,16 +25,20 @@ static const struct metric_family daemon_families[] = {
 	    .perf = "sweep_duration", .uom = "s", .how = PERF_FIRST },
 	{ .name = "qmail_maintd_last_sweep_timestamp_seconds", .type = METRIC_GAUGE,
 	    .help = "Unix time the last sweep ended." },
+	{ .name = "qmail_maintd_active_findings", .type = METRIC_GAUGE,
+	    .help = "Active warn and crit findings, by check, event code and level.",
+	    .label = { "check", "event", "level" } },
 	{ .name = NULL }
 };
 #define FAM_FINDINGS (&daemon_families[0])
 #define FAM_FAILED (&daemon_families[1])
 #define FAM_SWEEP_DURATION (&daemon_families[2])
 #define FAM_SWEEP_LAST (&daemon_families[3])
+#define FAM_ACTIVE (&daemon_families[4])
 
 struct sample {
 	const struct metric_family *fam;
-	char *l1, *l2;
+	char *l1, *l2, *l3;
 	double v;
 	char *owner;		/* the check whose next run end drops it; NULL: kept */
 	double warn, crit;	/* thresholds for the perfdata, NAN: none */
@@ -54,6 +59,8 @@ struct metrics {
 	const struct metric_family *list[METRICS_LISTS];	/* families in output order */
 	unsigned nlist;
 	const char *owner;	/* of the gauges set now */
+	metric_record_fn *record;	/* a recorder: set/add/limits go there */
+	void *record_arg;
 	struct top top[METRICS_TOP];
 	unsigned ntop;
 };
@@ -68,9 +75,26 @@ metrics_new(void)
 	return m;
 }
 
+struct metrics *
+metrics_recorder(metric_record_fn *fn, void *arg)
+{
+	struct metrics *m = calloc(1, sizeof(struct metrics));
+
+	if (m) {
+		m->record = fn;
+		m->record_arg = arg;
+	}
+	return m;
+}
+
 int
 metrics_register(struct metrics *m, const struct metric_family *fams)
 {
+	unsigned i;
+
+	for (i = 0; i < m->nlist; i++)
+		if (m->list[i] == fams)
+			return 0;	/* one list, two checks: once */
 	if (!fams)
 		return 0;
 	if (m->nlist == METRICS_LISTS)
@@ -84,6 +108,7 @@ sample_clear(struct sample *s)
 {
 	free(s->l1);
 	free(s->l2);
+	free(s->l3);
 	free(s->owner);
 }
 
@@ -109,15 +134,15 @@ same(const char *a, const char *b)
 }
 
 static struct sample *
-lookup(const struct metrics *m, const struct metric_family *fam, const char *l1,
-    const char *l2)
+lookup3(const struct metrics *m, const struct metric_family *fam, const char *l1,
+    const char *l2, const char *l3)
 {
 	struct sample *s;
 	size_t i;
 
 	for (i = 0; i < m->n; i++) {
 		s = &m->s[i];
-		if (s->fam == fam && same(s->l1, l1) && same(s->l2, l2))
+		if (s->fam == fam && same(s->l1, l1) && same(s->l2, l2) && same(s->l3, l3))
 			return s;
 	}
 	return NULL;
@@ -136,12 +161,13 @@ lookup_first(const struct metrics *m, const struct metric_family *fam)
 
 /* The sample of the family with these labels, created at 0 when new. */
 static struct sample *
-sample(struct metrics *m, const struct metric_family *fam, const char *l1, const char *l2,
+sample3(struct metrics *m, const struct metric_family *fam, const char *l1, const char *l2,
+    const char *l3,
     const char *owner)
 {
 	struct sample *s;
 
-	if ((s = lookup(m, fam, l1, l2)))
+	if ((s = lookup3(m, fam, l1, l2, l3)))
 		return s;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
@@ -156,6 +182,7 @@ sample(struct metrics *m, const struct metric_family *fam, const char *l1, const
 	s->fam = fam;
 	s->warn = s->crit = NAN;
 	if ((l1 && !(s->l1 = strdup(l1))) || (l2 && !(s->l2 = strdup(l2))) ||
+	    (l3 && !(s->l3 = strdup(l3))) ||
 	    (owner && !(s->owner = strdup(owner)))) {
 		sample_clear(s);
 		return NULL;
@@ -164,13 +191,40 @@ sample(struct metrics *m, const struct metric_family *fam, const char *l1, const
 	return s;
 }
 
+static struct sample *
+lookup(const struct metrics *m, const struct metric_family *fam, const char *l1, const char *l2)
+{
+	return lookup3(m, fam, l1, l2, NULL);
+}
+
+static struct sample *
+sample(struct metrics *m, const struct metric_family *fam, const char *l1, const char *l2,
+    const char *owner)
+{
+	return sample3(m, fam, l1, l2, NULL, owner);
+}
+
+void
+metrics_set3(struct metrics *m, const struct metric_family *fam, const char *l1,
+    const char *l2, const char *l3, double v)
+{
+	struct sample *s;
+
+	if (!m->record && (s = sample3(m, fam, l1, l2, l3, m->owner)))
+		s->v = v;
+}
+
 void
 metrics_set(struct metrics *m, const struct metric_family *fam, const char *l1,
     const char *l2, double v)
 {
-	struct sample *s = sample(m, fam, l1, l2, m->owner);
+	struct sample *s;
 
-	if (s)
+	if (m->record) {
+		m->record(m->record_arg, fam, METRIC_SET, l1, l2, v, NAN, NAN);
+		return;
+	}
+	if ((s = sample(m, fam, l1, l2, m->owner)))
 		s->v = v;
 }
 
@@ -178,9 +232,13 @@ void
 metrics_add(struct metrics *m, const struct metric_family *fam, const char *l1,
     const char *l2, double v)
 {
-	struct sample *s = sample(m, fam, l1, l2, NULL);
+	struct sample *s;
 
-	if (s)
+	if (m->record) {
+		m->record(m->record_arg, fam, METRIC_ADD, l1, l2, v, NAN, NAN);
+		return;
+	}
+	if ((s = sample(m, fam, l1, l2, NULL)))
 		s->v += v;
 }
 
@@ -188,9 +246,13 @@ void
 metrics_limits(struct metrics *m, const struct metric_family *fam, const char *l1,
     const char *l2, double warn, double crit)
 {
-	struct sample *s = lookup(m, fam, l1, l2);
+	struct sample *s;
 
-	if (s) {
+	if (m->record) {
+		m->record(m->record_arg, fam, METRIC_LIMITS, l1, l2, NAN, warn, crit);
+		return;
+	}
+	if ((s = lookup(m, fam, l1, l2))) {
 		s->warn = warn;
 		s->crit = crit;
 	}
@@ -242,6 +304,31 @@ metrics_run_end(struct metrics *m, const char *check, int failed)
 	drop_owned(m, check, 0);
 	m->owner = check;
 	metrics_set(m, FAM_FAILED, check, NULL, failed ? 1 : 0);
+}
+
+void
+metrics_active_begin(struct metrics *m)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < m->n; i++) {
+		if (m->s[i].fam == FAM_ACTIVE)
+			sample_clear(&m->s[i]);
+		else
+			m->s[j++] = m->s[i];
+	}
+	m->n = j;
+}
+
+void
+metrics_active_add(struct metrics *m, const char *check, const char *event, enum level level)
+{
+	struct sample *s;
+
+	if (level != LEVEL_WARN && level != LEVEL_CRIT)
+		return;
+	if ((s = sample3(m, FAM_ACTIVE, check, event, level_name(level), NULL)))
+		s->v++;
 }
 
 void
@@ -418,6 +505,8 @@ put_family(struct buf *b, const struct metrics *m, const struct metric_family *f
 			put_label(b, fm->label[0], s->l1, 1);
 		if (fm->label[0] && fm->label[1])
 			put_label(b, fm->label[1], s->l2, 0);
+		if (fm->label[0] && fm->label[1] && fm->label[2])
+			put_label(b, fm->label[2], s->l3, 0);
 		if (fm->label[0])
 			puts_(b, "}");
 		put_value(b, s->v);
@@ -445,55 +534,21 @@ metrics_text(const struct metrics *m, size_t *len)
 }
 
 int
-metrics_write(const struct metrics *m, const char *path)
+metrics_write(const struct metrics *m, int dirfd, const char *name)
 {
-	char tmp[4096];
-	size_t len, off = 0;
-	ssize_t r;
+	size_t len;
 	char *text;
-	int fd, e;
+	int r, e;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
 	if (!(text = metrics_text(m, &len))) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto fail;
-	while (off < len) {
-		if ((r = write(fd, text + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail_fd;
-		}
-		off += (size_t)r;
-	}
-	if (fsync(fd) < 0)
-		goto fail_fd;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail_fd;
-	}
-	if (rename(tmp, path) < 0) {
-		fd = -1;
-		goto fail_fd;
-	}
-	free(text);
-	return 0;
-fail_fd:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = e;
-fail:
+	r = safe_replace(dirfd, name, text, len, 0644);
 	e = errno;
 	free(text);
 	errno = e;
-	return -1;
+	return r;
 }
 
 /* The sum of the family's samples (whose second label is l2, if given);
@@ -514,21 +569,23 @@ sum(const struct metrics *m, const struct metric_family *fam, const char *l2, si
 	return v;
 }
 
-/* A perfdata label: quoted; ' and = would end it, so they become _ */
+/* A perfdata label: the Monitoring Plugins want [a-z0-9_] only; a sample
+ * of a per-target family is named by its index (listed in the long output). */
 static void
-perf_label(struct buf *b, const char *prefix, const char *val)
+perf_label(struct buf *b, const char *name, unsigned index)
 {
-	char c[2] = { 0, 0 };
+	char c[2] = { 0, 0 }, num[16];
 	size_t i;
 
-	puts_(b, " '");
-	puts_(b, prefix);
-	for (i = 0; val && val[i] && i < 100; i++) {
-		c[0] = val[i];
-		if (c[0] == '\'' || c[0] == '=' || c[0] == '|' ||
-		    (unsigned char)c[0] < 0x21 || (unsigned char)c[0] >= 0x7f)
-			c[0] = '_';
+	puts_(b, "'");
+	for (i = 0; name[i] && i < 60; i++) {
+		c[0] = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ?
+		    name[i] : '_';
 		puts_(b, c);
+	}
+	if (index) {
+		snprintf(num, sizeof(num), "%u", index);
+		puts_(b, num);
 	}
 	puts_(b, "'=");
 }
@@ -544,10 +601,13 @@ perf_num(struct buf *b, double v)
 	puts_(b, num);
 }
 
+/* 'label'=value[UOM];[warn];[crit];[min];[max], with a space before it */
 static void
-perf(struct buf *b, const char *label, double v, const char *uom, double min, double max)
+perf(struct buf *b, const char *label, unsigned index, double v, const char *uom, double min,
+    double max)
 {
-	perf_label(b, label, NULL);
+	puts_(b, " ");
+	perf_label(b, label, index);
 	perf_num(b, v);
 	puts_(b, uom ? uom : "");
 	puts_(b, ";;;");
@@ -558,18 +618,38 @@ perf(struct buf *b, const char *label, double v, const char *uom, double min, do
 	}
 }
 
-/* One value per sample, with "W:" thresholds (alerts below W, as days left want). */
+/* One value per sample, "W:" thresholds (alerts below W, as days left want);
+ * with names: the "LABELn = target" lines of the long output instead. */
 static void
-perf_each(struct buf *b, const struct metrics *m, const struct metric_family *fm)
+perf_each(struct buf *b, const struct metrics *m, const struct metric_family *fm, int names)
 {
 	const struct sample *s;
+	unsigned index = 0;
+	char num[16];
 	size_t i;
 
 	for (i = 0; i < m->n; i++) {
 		s = &m->s[i];
 		if (s->fam != fm)
 			continue;
-		perf_label(b, fm->perf, s->l1);
+		index++;
+		if (names) {
+			char c[2] = { 0, 0 };
+			const char *p;
+
+			snprintf(num, sizeof(num), "%u", index);
+			puts_(b, fm->perf);	/* a constant of [a-z_] */
+			puts_(b, num);
+			puts_(b, " = ");
+			for (p = s->l1 ? s->l1 : ""; *p; p++) {
+				c[0] = *p == '|' ? '/' : (unsigned char)*p < 0x20 ? ' ' : *p;
+				puts_(b, c);
+			}
+			puts_(b, "\n");
+			continue;
+		}
+		puts_(b, " ");
+		perf_label(b, fm->perf, index);
 		perf_num(b, fm->perf_div > 0 ? (double)(long long)(s->v / fm->perf_div) : s->v);
 		if (s->warn != s->warn && s->crit != s->crit)
 			continue;	/* no thresholds known */
@@ -593,10 +673,11 @@ perf_family(struct buf *b, const struct metrics *m, const struct metric_family *
 	switch (fm->how) {
 	case PERF_FIRST:
 	case PERF_SUM:
-		perf(b, fm->perf, fm->how == PERF_FIRST ? lookup_first(m, fm)->v : v, fm->uom, 0, NAN);
+		perf(b, fm->perf, 0, fm->how == PERF_FIRST ? lookup_first(m, fm)->v : v, fm->uom, 0,
+		    NAN);
 		break;
 	case PERF_SUM_OF_N:
-		perf(b, fm->perf, v, fm->uom, 0, (double)n);
+		perf(b, fm->perf, 0, v, fm->uom, 0, (double)n);
 		break;
 	case PERF_NONE:
 	case PERF_EACH:
@@ -604,32 +685,30 @@ perf_family(struct buf *b, const struct metrics *m, const struct metric_family *
 	}
 }
 
-/* The findings, then every family's perfdata in order; the per-sample ones last. */
+/* Every family's perfdata but the findings', in order; the per-sample ones last. */
 static void
 perfdata(struct buf *b, const struct metrics *m)
 {
 	const struct metric_family *fm;
 	unsigned l;
 
-	perf(b, "findings_crit", sum(m, FAM_FINDINGS, "crit", NULL), "", 0, NAN);
-	perf(b, "findings_warn", sum(m, FAM_FINDINGS, "warn", NULL), "", 0, NAN);
 	for (l = 0; l < m->nlist; l++)
 		for (fm = m->list[l]; fm->name; fm++)
 			perf_family(b, m, fm);
 	for (l = 0; l < m->nlist; l++)
 		for (fm = m->list[l]; fm->name; fm++)
 			if (fm->how == PERF_EACH)
-				perf_each(b, m, fm);
+				perf_each(b, m, fm, 0);
 }
 
-/* The summary may not contain '|' (it starts the perfdata) nor a newline. */
+/* Text from outside in the plugin output: no '|' (it starts perfdata), no newline. */
 static void
-summary_text(struct buf *b, const char *s)
+plugin_text(struct buf *b, const char *s)
 {
 	char c[2] = { 0, 0 };
 
 	for (; *s; s++) {
-		c[0] = *s == '|' ? '/' : (*s == '\n' ? ' ' : *s);
+		c[0] = *s == '|' ? '/' : (*s == '\n' || *s == '\r') ? ' ' : *s;
 		puts_(b, c);
 	}
 }
@@ -639,49 +718,89 @@ metrics_nagios(const struct metrics *m, int status, char *out, size_t size)
 {
 	static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 	double crit = sum(m, FAM_FINDINGS, "crit", NULL), warn = sum(m, FAM_FINDINGS, "warn", NULL);
+	const struct metric_family *fm;
+	struct buf line = { 0 }, first = { 0 }, rest = { 0 }, more = { 0 }, later = { 0 };
+	const char *p, *q;
 	double failed;
-	size_t checks;
-	struct buf b = { 0 };
-	char tmp[128];
+	size_t checks, n;
+	char tmp[160];
 	unsigned i, l;
-	size_t n;
 
 	if (status < 0 || status > STATUS_UNKNOWN)
 		status = STATUS_UNKNOWN;
 	failed = sum(m, FAM_FAILED, NULL, &checks);
 	snprintf(tmp, sizeof(tmp), "QMAIL-MAINTD %s - ", word[status]);
-	puts_(&b, tmp);
-	if (crit + warn + failed == 0) {
+	puts_(&line, tmp);
+	if (crit + warn + failed == 0)
 		snprintf(tmp, sizeof(tmp), "%zu checks ok, no findings", checks);
-		puts_(&b, tmp);
-	} else {
+	else
 		snprintf(tmp, sizeof(tmp), "%.0f critical, %.0f warning, %.0f could not check",
 		    crit, warn, failed);
-		puts_(&b, tmp);
-		for (l = LEVEL_CRIT + 1, n = 0; l-- > LEVEL_WARN;)
-			for (i = 0; i < m->ntop; i++)
-				if (m->top[i].level == l) {
-					puts_(&b, n++ ? "; " : ": ");
-					summary_text(&b, m->top[i].text);
-				}
+	puts_(&line, tmp);
+	perf(&first, "findings_crit", 0, crit, "", 0, NAN);
+	perf(&first, "findings_warn", 0, warn, "", 0, NAN);
+	/* the worst findings: on the status line while it stays within
+	 * NAGIOS_STATUS bytes, whole; all of them in the long output */
+	for (l = LEVEL_CRIT + 1, n = 0; l-- > LEVEL_WARN;)
+		for (i = 0; i < m->ntop; i++) {
+			struct buf item = { 0 };
+
+			if (m->top[i].level != l)
+				continue;
+			puts_(&item, n ? "; " : ": ");
+			plugin_text(&item, m->top[i].text);
+			if (!item.err && line.n + item.n + 3 + first.n + 1 <= NAGIOS_STATUS) {
+				puts_(&line, item.p);
+				n++;
+			}
+			plugin_text(&rest, m->top[i].text);
+			puts_(&rest, "\n");
+			free(item.p);
+		}
+	/* the other perfdata: on the status line while whole items fit, the
+	 * rest after the long output, as the guidelines allow */
+	perfdata(&more, m);
+	for (p = more.p; p && *p; p = q) {
+		q = strstr(p + 1, " '");
+		q = q ? q : p + strlen(p);
+		if (later.p || line.n + 2 + first.n + (size_t)(q - p) > NAGIOS_STATUS)
+			put(&later, p, (size_t)(q - p));
+		else
+			put(&first, p, (size_t)(q - p));
 	}
-	puts_(&b, " |");
-	perfdata(&b, m);
-	if (b.err || !b.p) {
-		free(b.p);
+	puts_(&line, " |");
+	puts_(&line, first.p);
+	puts_(&line, "\n");
+	puts_(&line, rest.p ? rest.p : "");
+	for (l = 0; l < m->nlist; l++)
+		for (fm = m->list[l]; fm->name; fm++)
+			if (fm->how == PERF_EACH)
+				perf_each(&line, m, fm, 1);
+	if (later.p) {
+		puts_(&line, "|");
+		puts_(&line, later.p);
+		puts_(&line, "\n");
+	}
+	free(more.p);
+	free(later.p);
+	free(rest.p);
+	free(first.p);
+	if (line.err || !line.p) {
+		free(line.p);
 		n = (size_t)snprintf(out, size, "QMAIL-MAINTD %s - out of memory\n", word[status]);
 		return n < size ? n : size ? size - 1 : 0;
 	}
-	/* too long: cut at the last perfdata item that fits */
-	if (b.n + 2 > size && size) {
+	if (line.n + 1 > size && size) {	/* too long: whole lines only */
 		char *cut;
 
-		b.p[size - 2] = 0;
-		if ((cut = strrchr(b.p, ' ')))
-			*cut = 0;
-		b.n = strlen(b.p);
+		line.p[size - 1] = 0;
+		if ((cut = strrchr(line.p, '\n')))
+			cut[1] = 0;
+		else	/* not even the status line: the state alone */
+			snprintf(line.p, size, "QMAIL-MAINTD %s\n", word[status]);
+		line.n = strlen(line.p);
 	}
-	n = (size_t)snprintf(out, size, "%s\n", b.p);
-	free(b.p);
+	n = (size_t)snprintf(out, size, "%s", line.p);
+	free(line.p);
 	return n < size ? n : size ? size - 1 : 0;
 }

@@ -32,7 +32,7 @@ struct metric_family {
 	const char *name;		/* qmail_CHECK_...; NULL ends a list */
 	enum metric_type type;
 	const char *help;
-	const char *label[2];		/* label names, NULL when fewer */
+	const char *label[3];		/* label names, NULL when fewer (a third: the daemon's) */
 	const char *perf;		/* the perfdata label (PERF_EACH: its prefix) */
 	const char *uom;		/* its unit: "", "s", "c" */
 	enum perf_how how;
@@ -51,9 +51,20 @@ void metrics_set(struct metrics *, const struct metric_family *, const char *l1,
     const char *l2, double v);
 void metrics_add(struct metrics *, const struct metric_family *, const char *l1,
     const char *l2, double v);
+/* A gauge of a family with three labels (the daemon's own). */
+void metrics_set3(struct metrics *, const struct metric_family *, const char *l1,
+    const char *l2, const char *l3, double v);
 /* The perfdata thresholds of a sample already set (NAN: none). */
 void metrics_limits(struct metrics *, const struct metric_family *, const char *l1,
     const char *l2, double warn, double crit);
+
+/* A metrics object that keeps nothing: every metrics_set, metrics_add and
+ * metrics_limits made on it goes to fn instead (the probe process sends
+ * them to the root process, which applies them to its own). */
+enum metric_op { METRIC_SET, METRIC_ADD, METRIC_LIMITS };
+typedef void metric_record_fn(void *arg, const struct metric_family *, enum metric_op,
+    const char *l1, const char *l2, double v, double warn, double crit);
+struct metrics *metrics_recorder(metric_record_fn *, void *arg);
 
 /* The runner's. A run of the check begins: its finding counts start at 0. */
 void metrics_run_begin(struct metrics *, const char *check);
@@ -64,20 +75,31 @@ void metrics_run_end(struct metrics *, const char *check, int failed);
 /* Who owns the gauges metrics_set makes from now on (the check whose
  * .samples runs). */
 void metrics_owner(struct metrics *, const char *check);
+/* The active findings, counted anew at the end of each sweep: begin, then
+ * one add for each (only warn and crit count). */
+void metrics_active_begin(struct metrics *);
+void metrics_active_add(struct metrics *, const char *check, const char *event, enum level);
 /* A sweep ended after seconds, at the wall-clock time end. */
 void metrics_sweep(struct metrics *, double seconds, time_t end);
 
 /* The exposition text, NUL-terminated, malloc'd; NULL when out of memory. */
 char *metrics_text(const struct metrics *, size_t *len);
-/* Writes the text to PATH.tmp and renames it onto PATH. 0, or -1 (errno set). */
-int metrics_write(const struct metrics *, const char *path);
+/* Replaces the file name in the directory dirfd with the text (safe_replace:
+ * an exclusive temporary file, never a planted link, renamed in the same
+ * directory), mode 0644. 0, or -1 (errno set). */
+int metrics_write(const struct metrics *, int dirfd, const char *name);
 
-#define NAGIOS_LINE 4096
+#define NAGIOS_LINE 16384	/* the whole plugin output at most */
+#define NAGIOS_STATUS 200	/* its first line at most, never cut inside a field */
 
-/* "QMAIL-MAINTD STATE - summary | perfdata\n" for the status (enum
- * maintd_status); its length (at most NAGIOS_LINE - 1, NUL-terminated). */
+/* The Monitoring Plugins' output for the status (enum maintd_status):
+ *   QMAIL-MAINTD STATE - summary | 'findings_crit'=N;;;0 'findings_warn'=N;;;0
+ *   the worst findings, one a line
+ *   LABELn = target, for each per-target perfdata label
+ *   | the other perfdata
+ * No '|' but the two perfdata separators, labels of [a-z0-9_]; its length (at
+ * most size - 1, NUL-terminated, cut only between lines). */
 size_t metrics_nagios(const struct metrics *, int status, char *out, size_t size);
-
 /* A Prometheus label value, escaped (\\ \" \n; bytes that are not valid
  * UTF-8 as the text \\xNN); NUL-terminated, its length, cut to fit. */
 size_t metrics_escape_label(char *out, size_t size, const void *val, size_t len);

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "safefile.h"
+#include "stuck.h"
 
 #define EV_QSEND	"qmail-send"
 #define EV_STATS	"stats"
@@ -52,21 +54,28 @@
 #define EV_UNREADABLE	"unreadable"
 #define EV_NOUSER	"unknown-user"
 #define EV_UNKNOWN	"unknown-entry"
+#define EV_SHAPE	"shape"
+#define EV_STUCK	"stuck"
+#define EV_CACHE	"cache-error"
 
 static const char *const queue_events[] = {
 	EV_QSEND, EV_STATS, EV_LAYOUT, EV_MESSAGE, EV_BADSPLIT, EV_MISSING, EV_BADOWNER,
 	EV_BADMODE, EV_BADLOCK, EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE,
 	EV_ORPHBOUNCE, EV_ORPHTODO, EV_ORPHINTD, EV_WRONGSPLIT, EV_INODE,
 	EV_BADNAME, EV_BADINFO, EV_BADCHAN, EV_STALEMESS, EV_STALEPID,
-	EV_EXPIRED, EV_UNREADABLE, EV_NOUSER, EV_UNKNOWN, NULL
+	EV_EXPIRED, EV_UNREADABLE, EV_NOUSER, EV_UNKNOWN, EV_SHAPE, EV_STUCK, EV_CACHE, NULL
 };
 
-static const struct confvar var_slice = { "MAINTD_QUEUE_SLICE", "10" };
-static const struct confvar *const queue_vars[] = { &var_slice, NULL };
+const struct confvar queue_var_slice = { "MAINTD_QUEUE_SLICE", "10" };
+static const struct confvar var_top = { "MAINTD_QUEUE_TOPDOMAINS", "10" };
+static const struct confvar var_stuck = { "MAINTD_STUCK_AGE", "3600" };
+static const struct confvar *const queue_vars[] = {
+	&queue_var_slice, &var_top, &var_stuck, NULL
+};
 
 #define OSSIFIED 129600		/* qmail-send/qmail-clean: 36 h of atime */
 #define LIFETIME 604800		/* control/queuelifetime default */
-#define GRACE 86400		/* past queuelifetime before "expired" */
+#define GRACE QUEUE_GRACE	/* past queuelifetime before "expired" */
 #define MAXSPLIT 100000
 #define MAXCAND 1024
 #define CHANBUF 65536
@@ -86,6 +95,8 @@ static const struct { enum who owner; mode_t mode; } qdir_want[ND] = {
 
 struct queue_config {
 	unsigned long slice_ms;		/* MAINTD_QUEUE_SLICE */
+	unsigned long top;		/* MAINTD_QUEUE_TOPDOMAINS */
+	unsigned long stuck_age;	/* MAINTD_STUCK_AGE; 0: off */
 };
 
 struct cand {
@@ -112,23 +123,31 @@ struct ent {
  * of split subdirectory S said when last read, keyed by inode, size and
  * ctime (which any write changes), so a steady-state run stats instead
  * of reading. Only good files settled for CACHE_SETTLE seconds are kept
- * (changes within one clock tick can share a ctime). One subdirectory's
- * records are in memory at a time, sorted by (id, dir). */
-#define CACHE_MAGIC "QMCACHE1"
+ * (changes within one clock tick can share a ctime). The file is a header
+ * and entries sorted by (id, dir): a record, then, for a remote/ file, its
+ * pending domains (dlen bytes of qdoms entries, padded to 8). It is read
+ * forward through a window as the walk goes (the walk looks ids up in
+ * order), and written from memory, one subdirectory at a time. */
+#define CACHE_MAGIC "QMCACHE2"
 #define CACHE_SETTLE 2
 #define CACHE_MAX (256UL << 20)
+#define CACHE_WINDOW 65536
 
 struct crec {
-	uint64_t id, ino, size;
+	uint64_t id, ino;
 	int64_t csec;
-	uint32_t cnsec, t, d;
+	uint32_t size, cnsec, t, d;
+	uint32_t dlen;		/* bytes of domains after it */
 	uint8_t dir, pad[3];
 };
+
+_Static_assert(sizeof(struct crec) == 48, "cache record layout");
 
 struct chdr {
 	char magic[8];
 	uint32_t split, sub;
-	uint64_t n;
+	uint64_t n;		/* entries */
+	uint64_t bytes;		/* after the header */
 };
 
 struct stats {
@@ -142,6 +161,7 @@ struct qrun {
 	struct check_run *run;		/* NULL until start() set the descriptors to -1 */
 	int qfd;			/* queue/ */
 	int dfd[ND];			/* flat dirs and the top of split ones */
+	int dferr[ND];			/* why dfd is -1 */
 	unsigned split;
 	int bigtodo;			/* todo/ and intd/ split too */
 	int running;			/* qmail-send */
@@ -172,9 +192,24 @@ struct qrun {
 	size_t ncand, cpos;
 	enum phase after;		/* once the candidates are confirmed */
 
-	struct crec *cin, *cout;		/* the cache of this subdirectory: read, to write */
-	size_t ncin, icin, ncout, acout;
+	/* the cache of this subdirectory: read forward, made anew */
+	int cinfd;			/* its file, or -1 */
+	size_t ncin;			/* entries in it; 0: none to use */
+	unsigned long long inleft;	/* bytes of it not yet in the window */
+	unsigned char *win;		/* the window: [wpos, wlen) not yet looked at */
+	size_t wsize, wlen, wpos;
+	struct crec cur;		/* the entry looked at, when havecur */
+	const unsigned char *curdoms;	/* its domains, in the window */
+	int havecur;
+	unsigned char *cout;		/* the header, then the entries to write */
+	size_t ncout, lcout, acout;	/* entries, bytes, allocated */
 	int cachefd;			/* MAINTD_STATE/queue-cache */
+	int *xfd;			/* flat phase: mess/S and info/S kept open, or NULL */
+
+	struct qshape shape;
+	int haveshape;
+	struct qshape_table *table;	/* the run's shape, once it got to the end */
+	unsigned nstuck;		/* stuck domains (all of them, not only those reported) */
 
 	struct stats st;
 	int stats_done;			/* the stats finding was emitted: st is complete */
@@ -187,16 +222,20 @@ static void *
 queue_configure(const struct conf *c, struct conf_err *err)
 {
 	struct queue_config *cf;
-	unsigned long slice;
+	unsigned long slice, top, stuck;
 
 	(void)c;
-	if (conf_ulong(&var_slice, 1, 1000, &slice, err) < 0)
+	if (conf_ulong(&queue_var_slice, 1, 1000, &slice, err) < 0 ||
+	    conf_ulong(&var_top, 1, 1000, &top, err) < 0 ||
+	    conf_ulong(&var_stuck, 0, 100000000, &stuck, err) < 0)
 		return NULL;
 	if (!(cf = malloc(sizeof(*cf)))) {
-		conf_set_err(err, var_slice.name, "", "no-memory");
+		conf_set_err(err, queue_var_slice.name, "", "no-memory");
 		return NULL;
 	}
 	cf->slice_ms = slice;
+	cf->top = top;
+	cf->stuck_age = stuck;
 	return cf;
 }
 
@@ -238,7 +277,7 @@ emit_unreadable(struct qrun *q, const char *path, int e)
 	char p[PATH_MAX];
 
 	q->failed = 1;
-	run_emit_about(q->run, LEVEL_CRIT, EV_UNREADABLE, "path", qpath(p, sizeof(p), path), e);
+	run_emit_about(q->run, LEVEL_WARN, EV_UNREADABLE, "path", qpath(p, sizeof(p), path), e);
 }
 
 static void
@@ -288,19 +327,82 @@ ts_before(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+static int open_dir(int at, const char *path);
+
+/* The directory holding a message file: d itself (sub < 0) or its split
+ * subdirectory sub, opened one component at a time with O_NOFOLLOW (a path
+ * like "mess/3/ID" would follow a symlink planted as mess/3): the walk's
+ * open subdirectory, one kept open for the flat phase, or a new one that
+ * the caller closes (*tmp). -1 and errno. */
+static int
+dir_at(struct qrun *q, unsigned d, int sub, int *tmp)
+{
+	char name[16];
+	int *keep = NULL;
+
+	*tmp = -1;
+	if (q->dfd[d] < 0) {
+		errno = q->dferr[d];	/* reported when it was opened */
+		return -1;
+	}
+	if (sub < 0)
+		return q->dfd[d];
+	if (q->subdir[d] && q->sub == (unsigned)sub)
+		return dirfd(q->subdir[d]);
+	snprintf(name, sizeof(name), "%d", sub);
+	if (q->xfd && (d == D_MESS || d == D_INFO) && (unsigned)sub < q->split) {
+		keep = &q->xfd[(d == D_INFO ? q->split : 0) + (unsigned)sub];
+		if (*keep < 0)
+			*keep = open_dir(q->dfd[d], name);
+		return *keep;
+	}
+	return *tmp = open_dir(q->dfd[d], name);
+}
+
+/* fstatat(2) of a message file, AT_SYMLINK_NOFOLLOW, through dir_at. */
+static int
+stat_at(struct qrun *q, unsigned d, int sub, const char *name, struct stat *st)
+{
+	int tmp, fd = dir_at(q, d, sub, &tmp), r, e;
+
+	if (fd < 0)
+		return -1;
+	r = fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW);
+	e = errno;
+	if (tmp >= 0)
+		close(tmp);
+	errno = e;
+	return r;
+}
+
+/* Where the file of candidate c in directory dir is: its subdirectory
+ * (-1: flat) and its name. */
+static int
+cand_loc(const struct qrun *q, const struct cand *c, unsigned dir, char *name, size_t n)
+{
+	int split = dir <= D_REMOTE || (q->bigtodo && (dir == D_TODO || dir == D_INTD));
+
+	if (dir == c->dir) {
+		snprintf(name, n, "%s", c->name);
+		return c->sub;
+	}
+	snprintf(name, n, "%llu", c->id);
+	return split ? (int)(c->id % q->split) : -1;
+}
+
 /* Confirms a candidate: its file unchanged and older than the scan, the
  * absent files still absent, then its file once more. */
 static int
 confirm(struct qrun *q, const struct cand *c)
 {
-	char path[PATH_MAX];
+	char name[NAME_MAX + 1];
 	struct stat st;
 	unsigned d;
-	int pass;
+	int pass, sub;
 
 	for (pass = 0; pass < 2; pass++) {
-		cand_path(q, c, c->dir, path, sizeof(path));
-		if (fstatat(q->qfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_ino != c->ino ||
+		sub = cand_loc(q, c, c->dir, name, sizeof(name));
+		if (stat_at(q, c->dir, sub, name, &st) < 0 || st.st_ino != c->ino ||
 		    st.st_ctim.tv_sec != c->ctime.tv_sec || st.st_ctim.tv_nsec != c->ctime.tv_nsec ||
 		    !ts_before(&st.st_ctim, &q->settled))
 			return 0;
@@ -309,8 +411,8 @@ confirm(struct qrun *q, const struct cand *c)
 		for (d = 0; d < ND; d++) {
 			if (!(c->absent & (1u << d)))
 				continue;
-			cand_path(q, c, d, path, sizeof(path));
-			if (fstatat(q->qfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			sub = cand_loc(q, c, d, name, sizeof(name));
+			if (stat_at(q, d, sub, name, &st) == 0 || errno != ENOENT)
 				return 0;
 		}
 	}
@@ -364,7 +466,7 @@ no_such_name(struct qrun *q, const char *db)
 	if (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
 		return 1;
 	q->failed = 1;
-	run_emit_about(q->run, LEVEL_CRIT, EV_UNREADABLE, "path", db, e);
+	run_emit_about(q->run, LEVEL_WARN, EV_UNREADABLE, "path", db, e);
 	return 0;
 }
 
@@ -634,16 +736,20 @@ layout(struct qrun *q)
 	for (d = 0; d < ND; d++) {
 		q->dfd[d] = -1;
 		if (fstatat(q->qfd, qdir_name[d], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			q->dferr[d] = errno;
 			if (errno == ENOENT)
 				emit_missing(q, qdir_name[d]);
 			else
 				emit_unreadable(q, qdir_name[d], errno);
 			continue;
 		}
+		q->dferr[d] = ENOTDIR;
 		if (check_dir(q, qdir_name[d], d, &st) < 0)
 			continue;
-		if ((q->dfd[d] = open_dir(q->qfd, qdir_name[d])) < 0)
+		if ((q->dfd[d] = open_dir(q->qfd, qdir_name[d])) < 0) {
+			q->dferr[d] = errno;
 			emit_unreadable(q, qdir_name[d], errno);
+		}
 	}
 	unknown_entries(q);
 	memset(&mutex, 0, sizeof(mutex));	/* no lock/: not running, as far as we know */
@@ -665,8 +771,8 @@ layout(struct qrun *q)
 		if (q->dfd[d] >= 0 && (r = split_count(q, d, &max)) >= 0 &&
 		    ((unsigned)r != q->split || max != q->split))
 			bad_split(q, d, (unsigned)r, max);
-	q->bigtodo = q->dfd[D_TODO] >= 0 && fstatat(q->dfd[D_TODO], "0", &st, 0) == 0 &&
-	    S_ISDIR(st.st_mode);
+	q->bigtodo = q->dfd[D_TODO] >= 0 &&
+	    fstatat(q->dfd[D_TODO], "0", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 	emit_layout(q);
 	q->nsdirs = 0;
 	for (d = D_MESS; d <= D_INTD; d++)
@@ -766,126 +872,309 @@ emit_message(struct qrun *q, unsigned long long id, const struct stat *info,
 	run_emit(q->run, &f);
 }
 
+/* The cache directory's files: opened without following a link, used only
+ * if they are regular files with one link, owned by this process's
+ * effective user and writable by nobody else. malloc'd bytes, or NULL. */
+void *
+queue_cache_read(int cfd, const char *name, size_t max, size_t *len)
+{
+	struct safe_want want = { .type = S_IFREG, .one_link = 1, .not_writable = 1 };
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	want.uid = (int)geteuid();
+	if (cfd < 0 || (fd = safe_openat(cfd, name, O_RDONLY)) < 0)
+		return NULL;
+	if (safe_check(fd, &want, &st) != SAFE_OK || (unsigned long long)st.st_size > max ||
+	    !(buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	*len = got;
+	return buf;
+}
+
+int
+queue_cache_dir(struct check_run *run, const char *event)
+{
+	struct safe_want want = { .type = S_IFDIR, .not_writable = 1 };
+	char path[PATH_MAX + 16];
+	const char *reason = NULL;
+	struct finding f;
+	struct stat st;
+	int sfd, cfd, e = 0, v;
+
+	if (!run->conf->state[0])
+		return -1;	/* no state kept: no cache */
+	snprintf(path, sizeof(path), "%s/queue-cache", run->conf->state);
+	/* MAINTD_STATE is the administrator's (the daemon checked it at start) */
+	if ((sfd = open(run->conf->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		e = errno;
+		goto bad;
+	}
+	if (mkdirat(sfd, "queue-cache", 0700) < 0 && errno != EEXIST) {
+		e = errno;
+		close(sfd);
+		goto bad;
+	}
+	cfd = openat(sfd, "queue-cache", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	close(sfd);
+	if (cfd < 0) {
+		if (e == ENOTDIR || e == ELOOP)
+			reason = "type";
+		goto bad;
+	}
+	want.uid = (int)geteuid();
+	if ((v = safe_check(cfd, &want, &st)) == SAFE_OK)
+		return cfd;
+	e = errno;
+	close(cfd);
+	if (v > 0)
+		reason = v == SAFE_TYPE ? "type" : v == SAFE_OWNER ? "owner" : "writable";
+bad:
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, event);
+	finding_add(&f, "path", path);
+	finding_subject(&f);
+	if (reason)
+		finding_add(&f, "reason", reason);
+	else
+		finding_error(&f, e);
+	run_emit(run, &f);
+	return -1;
+}
+
+static void
+cache_close(struct qrun *q)
+{
+	if (q->cinfd >= 0)
+		close(q->cinfd);
+	q->cinfd = -1;
+	q->ncin = 0;
+	q->havecur = 0;
+	q->wlen = q->wpos = 0;
+	q->inleft = 0;
+}
+
 static void
 cache_load(struct qrun *q)
 {
+	struct safe_want want = { .type = S_IFREG, .one_link = 1, .not_writable = 1 };
 	struct chdr h;
 	struct stat st;
 	char name[16];
-	size_t want;
-	int fd;
 
-	free(q->cin);
-	q->cin = NULL;
-	q->ncin = q->icin = q->ncout = 0;
-	if (q->cachefd < 0)
-		return;
+	cache_close(q);
+	q->ncout = 0;
+	q->lcout = sizeof(struct chdr);
 	snprintf(name, sizeof(name), "%u", q->sub);
-	if ((fd = openat(q->cachefd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	want.uid = (int)geteuid();
+	if (q->cachefd < 0 || (q->cinfd = safe_openat(q->cachefd, name, O_RDONLY)) < 0)
 		return;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(h) ||
-	    (unsigned long)st.st_size > CACHE_MAX || read(fd, &h, sizeof(h)) != sizeof(h) ||
+	if (safe_check(q->cinfd, &want, &st) != SAFE_OK || st.st_size < (off_t)sizeof(h) ||
+	    (unsigned long long)st.st_size > CACHE_MAX ||
+	    read(q->cinfd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
 	    memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.split != q->split || h.sub != q->sub ||
-	    h.n != (st.st_size - sizeof(h)) / sizeof(struct crec)) {
-		close(fd);
+	    h.bytes != (unsigned long long)st.st_size - sizeof(h) ||
+	    h.n > h.bytes / sizeof(struct crec)) {
+		cache_close(q);
 		return;
 	}
-	want = (size_t)h.n * sizeof(struct crec);
-	if (want && (q->cin = malloc(want)) && read(fd, q->cin, want) == (ssize_t)want)
-		q->ncin = (size_t)h.n;
-	close(fd);
+	if (!q->win && !(q->win = malloc(CACHE_WINDOW))) {
+		cache_close(q);
+		return;
+	}
+	if (!q->wsize)
+		q->wsize = CACHE_WINDOW;
+	q->ncin = (size_t)h.n;
+	q->inleft = h.bytes;
 }
 
+/* At least need bytes from wpos in the window (read more, or make it
+ * bigger for one large entry): 0, or -1 at the end or on a short file. */
+static int
+cache_fill(struct qrun *q, size_t need)
+{
+	ssize_t n;
+
+	if (q->wlen - q->wpos >= need)
+		return 0;
+	if (need > q->inleft + (q->wlen - q->wpos))
+		return -1;
+	memmove(q->win, q->win + q->wpos, q->wlen - q->wpos);
+	q->wlen -= q->wpos;
+	q->wpos = 0;
+	if (need > q->wsize) {
+		unsigned char *w = realloc(q->win, need);
+
+		if (!w)
+			return -1;
+		q->win = w;
+		q->wsize = need;
+	}
+	while (q->wlen < need) {
+		size_t want = q->wsize - q->wlen;
+
+		if (want > q->inleft)
+			want = (size_t)q->inleft;
+		if ((n = read(q->cinfd, q->win + q->wlen, want)) <= 0)
+			return -1;
+		q->wlen += (size_t)n;
+		q->inleft -= (unsigned long long)n;
+	}
+	return 0;
+}
+
+static size_t
+pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* The next entry of the file into cur: 0, or -1 (the end, or a bad entry:
+ * the rest of the file is not used). */
+static int
+cache_next(struct qrun *q)
+{
+	size_t dl;
+
+	q->havecur = 0;
+	if (q->cinfd < 0 || cache_fill(q, sizeof(struct crec)) < 0)
+		goto end;
+	memcpy(&q->cur, q->win + q->wpos, sizeof(q->cur));
+	dl = q->cur.dlen;
+	if (dl > CACHE_MAX || cache_fill(q, sizeof(struct crec) + pad8(dl)) < 0)
+		goto end;
+	q->curdoms = q->win + q->wpos + sizeof(struct crec);
+	if (dl && (q->cur.dir != D_REMOTE || qdoms_check(q->curdoms, dl) < 0))
+		goto end;
+	q->wpos += sizeof(struct crec) + pad8(dl);
+	q->havecur = 1;
+	return 0;
+end:
+	cache_close(q);
+	return -1;
+}
+
+/* One write of header and entries, by safe_replace. */
 static void
 cache_save(struct qrun *q)
 {
 	struct chdr h;
-	char name[16], tmp[24];
-	size_t len = q->ncout * sizeof(struct crec);
-	int fd, ok;
+	char name[16];
 
+	cache_close(q);
 	if (q->cachefd < 0)
 		return;
+	if (!q->cout) {	/* nothing cached yet: the header alone */
+		if (!(q->cout = malloc(65536)))
+			return;
+		q->acout = 65536;
+		q->lcout = sizeof(h);
+	}
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, CACHE_MAGIC, 8);
 	h.split = q->split;
 	h.sub = q->sub;
 	h.n = q->ncout;
+	h.bytes = q->lcout - sizeof(h);
+	memcpy(q->cout, &h, sizeof(h));
 	snprintf(name, sizeof(name), "%u", q->sub);
-	snprintf(tmp, sizeof(tmp), "%u.tmp", q->sub);
-	if ((fd = openat(q->cachefd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) < 0)
-		return;
-	ok = write(fd, &h, sizeof(h)) == sizeof(h) &&
-	    (!len || write(fd, q->cout, len) == (ssize_t)len);
-	close(fd);
-	if (!ok || renameat(q->cachefd, tmp, q->cachefd, name) < 0)
-		unlinkat(q->cachefd, tmp, 0);
+	safe_replace(q->cachefd, name, q->cout, q->lcout, 0600);
 }
 
+/* The entry of (id, d), if the file is as cached: the walk asks in order. */
 static const struct crec *
 cache_find(struct qrun *q, unsigned long long id, unsigned d, const struct stat *st)
 {
-	const struct crec *r;
+	const struct crec *r = &q->cur;
 
-	while (q->icin < q->ncin && (q->cin[q->icin].id < id ||
-	    (q->cin[q->icin].id == id && q->cin[q->icin].dir < d)))
-		q->icin++;
-	if (q->icin == q->ncin)
+	if (!q->havecur && cache_next(q) < 0)
 		return NULL;
-	r = &q->cin[q->icin];
+	while (r->id < id || (r->id == id && r->dir < d))
+		if (cache_next(q) < 0)
+			return NULL;
 	if (r->id != id || r->dir != d || r->ino != (uint64_t)st->st_ino ||
-	    r->size != (uint64_t)st->st_size || r->csec != (int64_t)st->st_ctim.tv_sec ||
+	    r->size != (unsigned long long)st->st_size || r->csec != (int64_t)st->st_ctim.tv_sec ||
 	    r->cnsec != (uint32_t)st->st_ctim.tv_nsec)
 		return NULL;
+	if (r->dir == D_REMOTE && r->t && !r->dlen)
+		return NULL;	/* pending recipients, but no domains: read it */
 	return r;
 }
 
 static void
 cache_add(struct qrun *q, unsigned long long id, unsigned d, const struct stat *st,
-    unsigned long long t, unsigned long long done)
+    unsigned long long t, unsigned long long done, const unsigned char *doms, size_t dlen)
 {
-	struct crec *r;
+	struct crec r;
+	size_t need;
 
 	if (q->cachefd < 0 || st->st_ctim.tv_sec > q->start.tv_sec - CACHE_SETTLE ||
-	    t > UINT32_MAX || done > UINT32_MAX)
+	    t > UINT32_MAX || done > UINT32_MAX || (unsigned long long)st->st_size > UINT32_MAX)
 		return;
-	if (q->ncout == q->acout) {
-		size_t n = q->acout ? q->acout * 2 : 4096;
+	if (d != D_REMOTE || !t)
+		dlen = 0;
+	if (dlen > UINT32_MAX || (d == D_REMOTE && t && !dlen))
+		return;
+	need = q->lcout + sizeof(r) + pad8(dlen);
+	if (need > q->acout) {
+		size_t n = q->acout ? q->acout * 2 : 65536;
+		unsigned char *b;
 
-		if (!(r = realloc(q->cout, n * sizeof(*r))))
+		while (n < need)
+			n *= 2;
+		if (n > CACHE_MAX || !(b = realloc(q->cout, n)))
 			return;
-		q->cout = r;
+		q->cout = b;
 		q->acout = n;
 	}
-	r = &q->cout[q->ncout++];
-	memset(r, 0, sizeof(*r));
-	r->id = id;
-	r->dir = (uint8_t)d;
-	r->ino = (uint64_t)st->st_ino;
-	r->size = (uint64_t)st->st_size;
-	r->csec = (int64_t)st->st_ctim.tv_sec;
-	r->cnsec = (uint32_t)st->st_ctim.tv_nsec;
-	r->t = (uint32_t)t;
-	r->d = (uint32_t)done;
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.dir = (uint8_t)d;
+	r.ino = (uint64_t)st->st_ino;
+	r.size = (uint32_t)st->st_size;
+	r.csec = (int64_t)st->st_ctim.tv_sec;
+	r.cnsec = (uint32_t)st->st_ctim.tv_nsec;
+	r.t = (uint32_t)t;
+	r.d = (uint32_t)done;
+	r.dlen = (uint32_t)dlen;
+	memcpy(q->cout + q->lcout, &r, sizeof(r));
+	if (dlen)
+		memcpy(q->cout + q->lcout + sizeof(r), doms, dlen);
+	memset(q->cout + q->lcout + sizeof(r) + dlen, 0, pad8(dlen) - dlen);
+	q->lcout = need;
+	q->ncout++;
 }
 
-/* An info/local/remote file known to the cache and unchanged: 0 and c or
- * the verdict filled from it; -1 to read it. */
-static int
+/* An info/local/remote file known to the cache and unchanged: its record
+ * (c filled from it; for remote/, *doms its domains), or NULL to read it. */
+static const struct crec *
 cached(struct qrun *q, int dirfd, const char *name, unsigned long long id, unsigned d,
-    struct stat *st, struct queue_chan *c)
+    struct stat *st, struct queue_chan *c, const unsigned char **doms, size_t *dlen)
 {
 	const struct crec *r;
 
 	if (!q->ncin || (d == D_INFO && q->run->verbose) ||
 	    fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st->st_mode) ||
 	    !(r = cache_find(q, id, d, st)))
-		return -1;
+		return NULL;
 	queue_chan_init(c);
 	c->t = r->t;
 	c->d = r->d;
-	return 0;
+	*doms = r->dlen ? q->curdoms : NULL;
+	*dlen = r->dlen;
+	return r;
 }
 
 /* What the files of one message id in one split subdirectory showed. */
@@ -895,6 +1184,8 @@ struct msg {
 	int have[ND];
 	struct stat st[ND];
 	struct queue_info qi;
+	const unsigned char *doms;	/* remote/'s pending domains (qdoms entries) */
+	size_t domslen;
 	char name[24];
 };
 
@@ -918,14 +1209,17 @@ msg_read(struct qrun *q, struct msg *m, unsigned d, size_t i)
 {
 	int fd = dirfd(q->subdir[d]), r;
 	const struct qfile_res *f = q->rd ? qreader_result(q->rd, i) : NULL;
+	const unsigned char *doms = NULL;
+	size_t dlen = 0;
 	struct queue_chan c;
 	struct cand *k;
 
-	if (!f && (r = cached(q, fd, m->name, m->id, d, &m->st[d], &c)) == 0)
-		;
+	if (!f && cached(q, fd, m->name, m->id, d, &m->st[d], &c, &doms, &dlen))
+		r = 0;
 	else {
 		if (!f) {
-			qfile_read(fd, m->name, -1, d == D_INFO ? QFILE_INFO : QFILE_CHAN,
+			qfile_read(fd, m->name, -1, d == D_INFO ? QFILE_INFO :
+			    d == D_REMOTE ? QFILE_REMOTE : QFILE_CHAN,
 			    &q->fres, q->buf, sizeof(q->buf), NULL);
 			f = &q->fres;
 		}
@@ -934,6 +1228,10 @@ msg_read(struct qrun *q, struct msg *m, unsigned d, size_t i)
 		c = f->chan;
 		if (d == D_INFO)
 			m->qi = f->qi;	/* points into f: used before the release */
+		if (d == D_REMOTE) {	/* the same: used before the release */
+			doms = f->doms.buf;
+			dlen = f->doms.len;
+		}
 		errno = f->err;
 	}
 	if (r == -2)	/* gone */
@@ -956,17 +1254,22 @@ msg_read(struct qrun *q, struct msg *m, unsigned d, size_t i)
 	if (d == D_INFO) {
 		q->st.info++;
 		if (!(m->badinfo = r < 0))
-			cache_add(q, m->id, d, &m->st[d], 0, 0);
+			cache_add(q, m->id, d, &m->st[d], 0, 0, NULL, 0);
 		return;
 	}
 	if (d == D_LOCAL)
 		q->st.local++;
-	else
+	else {
 		q->st.remote++;
+		m->doms = doms;
+		m->domslen = dlen;
+	}
 	m->t[d - D_LOCAL] = c.t;
 	m->done += c.d;
 	if (!c.error) {
-		cache_add(q, m->id, d, &m->st[d], c.t, c.d);
+		/* a list cut short by a failed allocation is not kept */
+		if (!f || !f->doms.nomem)
+			cache_add(q, m->id, d, &m->st[d], c.t, c.d, doms, dlen);
 		return;
 	}
 	k = cand_new(q, EV_BADCHAN, LEVEL_WARN, d, m->sub, m->name, m->id, &m->st[d]);
@@ -1060,6 +1363,8 @@ group(struct qrun *q, size_t i, size_t j)
 	if (m.have[D_INFO]) {
 		q->st.rcpt += m.t[0] + m.t[1];
 		q->st.done += m.done;
+		if (q->haveshape && m.have[D_REMOTE] && m.domslen)
+			qshape_add_doms(&q->shape, m.doms, m.domslen, m.st[D_INFO].st_mtime);
 		if (!q->st.oldest || m.st[D_INFO].st_mtime < q->st.oldest)
 			q->st.oldest = m.st[D_INFO].st_mtime;
 		if (q->run->verbose)
@@ -1121,12 +1426,16 @@ p_subopen(struct qrun *q)
 
 		if (fd >= 0)
 			close(fd);
+		if (e == ELOOP || e == ENOTDIR) {	/* O_NOFOLLOW|O_DIRECTORY on a symlink: ENOTDIR */
+			snprintf(path, sizeof(path), "%u", q->sub);
+			if (fstatat(q->dfd[d], path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				st.st_mode = e == ELOOP ? S_IFLNK : S_IFREG;
+		}
 		snprintf(path, sizeof(path), "%s/%u", qdir_name[d], q->sub);
 		if (e == ENOENT)	/* reported as bad-split or missing-dir */
 			emit_missing(q, path);
 		else if (e == ELOOP || e == ENOTDIR)
-			emit_path(q, LEVEL_CRIT, EV_BADMODE, path, "type",
-			    e == ELOOP ? "symlink" : "file");
+			emit_path(q, LEVEL_CRIT, EV_BADMODE, path, "type", type_name(st.st_mode));
 		else
 			emit_unreadable(q, path, e);
 		return;
@@ -1152,7 +1461,7 @@ reader_job(void *arg, size_t i, int *dfd, char *name, size_t size)
 		return QFILE_NONE;
 	*dfd = dirfd(q->subdir[e->dir]);
 	snprintf(name, size, "%llu", e->id);
-	return QFILE_CHAN;
+	return e->dir == D_REMOTE ? QFILE_REMOTE : QFILE_CHAN;
 }
 
 static void
@@ -1247,6 +1556,36 @@ p_group(struct qrun *q)
 
 static const unsigned char flat_dirs[] = { D_TODO, D_INTD, D_BOUNCE, D_PID };
 
+/* The flat phase stats mess/S/ID and info/S/ID for each todo/intd/bounce
+ * entry: their subdirectories stay open during it when the descriptors
+ * allow (2 x split of at most an eighth of RLIMIT_NOFILE). */
+static void
+flat_keep(struct qrun *q)
+{
+	struct rlimit rl;
+	size_t i, n = 2 * (size_t)q->split;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+	    (rl.rlim_cur != RLIM_INFINITY && n > rl.rlim_cur / 8) || !(q->xfd = malloc(n * sizeof(int))))
+		return;
+	for (i = 0; i < n; i++)
+		q->xfd[i] = -1;
+}
+
+static void
+flat_close(struct qrun *q)
+{
+	size_t i;
+
+	if (!q->xfd)
+		return;
+	for (i = 0; i < 2 * (size_t)q->split; i++)
+		if (q->xfd[i] >= 0)
+			close(q->xfd[i]);
+	free(q->xfd);
+	q->xfd = NULL;
+}
+
 static void
 p_confirm(struct qrun *q)
 {
@@ -1264,6 +1603,7 @@ p_confirm(struct qrun *q)
 		if (++q->sub >= q->split) {
 			q->phase = P_FLATOPEN;
 			q->flatidx = 0;
+			flat_keep(q);
 		}
 	}
 }
@@ -1315,9 +1655,9 @@ flat_entry(struct qrun *q, unsigned d, const char *name)
 		q->st.bounce++;
 	/* todo without mess; intd without mess, bounce without info (and, for
 	 * these two, no todo: confirm() looks) */
-	snprintf(path, sizeof(path), "%s/%llu/%llu", d == D_BOUNCE ? "info" : "mess",
-	    id % q->split, id);
-	if (fstatat(q->qfd, path, &other, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+	snprintf(path, sizeof(path), "%llu", id);
+	if (stat_at(q, d == D_BOUNCE ? D_INFO : D_MESS, (int)(id % q->split), path, &other) < 0 &&
+	    errno == ENOENT)
 		needs = d == D_TODO ? 1u << D_MESS :
 		    (d == D_BOUNCE ? 1u << D_INFO : 1u << D_MESS) | 1u << D_TODO;
 	if (!needs)
@@ -1372,6 +1712,82 @@ emit_stats(struct qrun *q)
 	q->stats_done = 1;
 }
 
+static const char *const bucket_key[QSHAPE_BUCKETS] = {
+	"lt5", "lt10", "lt20", "lt40", "lt80", "lt160", "lt320", "lt640", "lt1280", "ge1280"
+};
+
+static void
+emit_shape(struct qrun *q, const struct qshape_row *r)
+{
+	struct finding f;
+	unsigned b;
+
+	finding_init(&f, LEVEL_INFO, FINDING_DETAIL, NULL, EV_SHAPE);
+	finding_add(&f, "domain", r->domain);
+	finding_subject(&f);
+	finding_addu(&f, "total", r->total);
+	for (b = 0; b < QSHAPE_BUCKETS; b++)
+		finding_addu(&f, bucket_key[b], r->b[b]);
+	finding_addi(&f, "oldest", r->oldest);
+	if (r->error)
+		finding_addu(&f, "error", r->error);
+	run_emit(q->run, &f);
+}
+
+/* The end of a walk: the shape by domain (-v lines, the table kept for the
+ * metrics and for -q) and the stuck destinations (findings, published). */
+static void
+shape_end(struct qrun *q)
+{
+	const struct queue_config *cf = q->run->config;
+	struct qshape_table *t;
+	struct qshape_row *rows;
+	struct stuck *st;
+	unsigned i, n;
+
+	if (!q->haveshape)
+		return;
+	if ((t = calloc(1, sizeof(*t) + cf->top * sizeof(t->rows[0])))) {
+		t->when = q->now;
+		t->n = qshape_top(&q->shape, t->rows, (unsigned)cf->top);
+		qshape_total(&q->shape, &t->total);
+		qshape_rest(&q->shape, t->rows, t->n, &t->rest);
+		if (q->run->verbose) {
+			for (i = 0; i < t->n; i++)
+				emit_shape(q, &t->rows[i]);
+			emit_shape(q, &t->rest);
+		}
+		queue_shape_publish(t);
+		q->table = t;
+	}
+	rows = malloc(STUCK_MAX * sizeof(*rows));
+	st = malloc(STUCK_MAX * sizeof(*st));
+	if (!rows || !st) {
+		free(rows);
+		free(st);
+		return;
+	}
+	n = qshape_stuck(&q->shape, rows, STUCK_MAX, &q->nstuck);
+	for (i = 0; i < n; i++) {
+		struct finding f;
+
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_STUCK);
+		finding_add(&f, "domain", rows[i].domain);
+		finding_subject(&f);
+		finding_addu(&f, "recipients", rows[i].total);
+		finding_addi(&f, "oldest", rows[i].oldest);
+		run_emit(q->run, &f);
+		memset(&st[i], 0, sizeof(st[i]));
+		snprintf(st[i].domain, sizeof(st[i].domain), "%s", rows[i].domain);
+		st[i].recipients = rows[i].total;
+		st[i].oldest = rows[i].oldest;
+		st[i].seen = q->now;
+	}
+	stuck_publish(st, n);
+	free(rows);
+	free(st);
+}
+
 /* The run's cleanup: the reader thread is joined, everything closed. */
 static void
 queue_cleanup(struct check_run *run)
@@ -1392,10 +1808,16 @@ queue_cleanup(struct check_run *run)
 		close(q->qfd);
 	if (q->cachefd >= 0)
 		close(q->cachefd);
+	flat_close(q);
 	free(q->ents);
 	free(q->cand);
-	free(q->cin);
+	cache_close(q);
+	free(q->win);
 	free(q->cout);
+	qdoms_free(&q->fres.doms);
+	if (q->haveshape)
+		qshape_free(&q->shape);
+	free(q->table);
 }
 
 /* The end: cleanup runs inside run_done, so q is not touched after it. */
@@ -1422,7 +1844,9 @@ on_step(struct check_run *run)
 		case P_FLATOPEN: p_flatopen(q); break;
 		case P_FLAT: p_flat(q); break;
 		case P_END:
+			flat_close(q);
 			emit_stats(q);
+			shape_end(q);
 			finish(q);
 			return;
 		}
@@ -1433,8 +1857,8 @@ on_step(struct check_run *run)
 	}
 }
 
-static unsigned long
-read_lifetime(const struct conf *c)
+unsigned long
+queue_lifetime(const struct conf *c)
 {
 	unsigned long v;
 	char buf[32];
@@ -1448,7 +1872,7 @@ read_lifetime(const struct conf *c)
 static void
 queue_start(struct check_run *run)
 {
-	char path[PATH_MAX + 8], cpath[PATH_MAX + 16];
+	char path[PATH_MAX + 8];
 	struct qrun *q = run->state;
 	struct rlimit rl;
 	struct stat st;
@@ -1456,6 +1880,7 @@ queue_start(struct check_run *run)
 
 	q->qfd = -1;
 	q->cachefd = -1;
+	q->cinfd = -1;
 	for (d = 0; d < ND; d++)
 		q->dfd[d] = -1;
 	q->run = run;
@@ -1468,7 +1893,7 @@ queue_start(struct check_run *run)
 	/* file times come from the coarse clock (or are finer, later): a file
 	 * changed after this has a ctime at or after it */
 	clock_gettime(CLOCK_REALTIME_COARSE, &q->settled);
-	q->lifetime = read_lifetime(run->conf);
+	q->lifetime = queue_lifetime(run->conf);
 	/* what is left of the descriptors is for the other checks' sockets */
 	q->ahead = QREADER_RING;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -1502,9 +1927,9 @@ queue_start(struct check_run *run)
 		finish(q);
 		return;
 	}
-	snprintf(cpath, sizeof(cpath), "%s/queue-cache", run->conf->state);
-	if (mkdir(cpath, 0700) == 0 || errno == EEXIST)
-		q->cachefd = open(cpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	q->cachefd = queue_cache_dir(run, EV_CACHE);
+	q->haveshape = qshape_init(&q->shape, QSHAPE_SLOTS, q->now,
+	    ((const struct queue_config *)run->config)->stuck_age) == 0;
 	if (layout(q) < 0) {
 		finish(q);
 		return;
@@ -1516,34 +1941,41 @@ queue_start(struct check_run *run)
 	}
 }
 
+/* The message counts and ages are the light pass's (queuestats.c), which
+ * measures them every minute; the walk's own figures are in its stats line. */
 static const struct metric_family queue_metrics[] = {
-	{ "qmail_queue_messages", METRIC_GAUGE, "Messages in the qmail queue.",
-	    { NULL, NULL }, "queue_messages", "", PERF_FIRST, 0 },
-	{ "qmail_queue_todo", METRIC_GAUGE, "Messages in queue/todo, not yet preprocessed.",
-	    { NULL, NULL }, "queue_todo", "", PERF_FIRST, 0 },
-	{ "qmail_queue_oldest_seconds", METRIC_GAUGE, "Age of the oldest queued message.",
-	    { NULL, NULL }, "queue_oldest", "s", PERF_FIRST, 0 },
 	{ "qmail_queue_recipients", METRIC_GAUGE,
 	    "Recipients of queued messages: pending or done.",
 	    { "state", NULL }, NULL, "", PERF_NONE, 0 },
+	{ "qmail_queue_destination_recipients", METRIC_GAUGE,
+	    "Pending remote recipients by destination domain: the top MAINTD_QUEUE_TOPDOMAINS "
+	    "and domain=\"other\".",
+	    { "domain", NULL }, NULL, "", PERF_NONE, 0 },
+	{ "qmail_queue_stuck_domains", METRIC_GAUGE,
+	    "Destination domains whose oldest pending recipient is older than MAINTD_STUCK_AGE.",
+	    { NULL, NULL }, NULL, "", PERF_NONE, 0 },
 	{ NULL, 0, NULL, { NULL, NULL }, NULL, NULL, PERF_NONE, 0 }
 };
-enum { QM_MESSAGES, QM_TODO, QM_OLDEST, QM_RECIPIENTS };
+enum { QM_RECIPIENTS, QM_DEST, QM_STUCK };
 
-/* The numbers of the stats finding, from a walk that got to the end. */
+/* The numbers of the walk, when it got to the end. */
 static void
 queue_samples(const struct check_run *run, struct metrics *m)
 {
 	const struct qrun *q = run->state;
+	unsigned i;
 
 	if (!q->stats_done)
 		return;
-	metrics_set(m, &queue_metrics[QM_MESSAGES], NULL, NULL, (double)q->st.messages);
-	metrics_set(m, &queue_metrics[QM_TODO], NULL, NULL, (double)q->st.todo);
-	metrics_set(m, &queue_metrics[QM_OLDEST], NULL, NULL,
-	    q->st.oldest ? (double)(q->now - q->st.oldest) : 0);
 	metrics_set(m, &queue_metrics[QM_RECIPIENTS], "pending", NULL, (double)q->st.rcpt);
 	metrics_set(m, &queue_metrics[QM_RECIPIENTS], "done", NULL, (double)q->st.done);
+	if (!q->table)
+		return;
+	for (i = 0; i < q->table->n; i++)
+		metrics_set(m, &queue_metrics[QM_DEST], q->table->rows[i].domain, NULL,
+		    (double)q->table->rows[i].total);
+	metrics_set(m, &queue_metrics[QM_DEST], "other", NULL, (double)q->table->rest.total);
+	metrics_set(m, &queue_metrics[QM_STUCK], NULL, NULL, (double)q->nstuck);
 }
 
 const struct check check_queue = {

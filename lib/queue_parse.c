@@ -51,6 +51,25 @@ queue_chan_init(struct queue_chan *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Bytes p..e of a T record's address: keep what follows its last @. */
+static void
+chan_domain(struct queue_chan *c, const char *p, const char *e)
+{
+	const char *at = memrchr(p, '@', (size_t)(e - p));
+	size_t n;
+
+	if (at) {
+		c->dat = 1;
+		c->dlen = 0;
+		p = at + 1;
+	}
+	n = (size_t)(e - p);
+	if (n > sizeof(c->dom) - c->dlen)
+		n = sizeof(c->dom) - c->dlen;
+	memcpy(c->dom + c->dlen, p, n);
+	c->dlen += (unsigned)n;
+}
+
 int
 queue_chan_feed(struct queue_chan *c, const char *buf, size_t len)
 {
@@ -70,11 +89,19 @@ queue_chan_feed(struct queue_chan *c, const char *buf, size_t len)
 				c->off += len;
 				return -1;
 			}
+			c->rtype = *p;
+			c->dat = 0;
+			c->dlen = 0;
 			c->inrecord = 1;
 			p++;
 		}
-		if (!(nul = memchr(p, 0, (size_t)(end - p))))
+		nul = memchr(p, 0, (size_t)(end - p));
+		if (c->doms && c->rtype == 'T')
+			chan_domain(c, p, nul ? nul : end);
+		if (!nul)
 			break;
+		if (c->doms && c->rtype == 'T')
+			qdoms_add(c->doms, c->dom, c->dat ? c->dlen : 0, 1);
 		c->inrecord = 0;
 		p = nul + 1;
 	}

@@ -60,17 +60,24 @@ read_info(int fd, struct qfile_res *res, unsigned *cold)
 
 /* local|remote/N, in pieces */
 static void
-read_chan(int fd, struct qfile_res *res, char *buf, size_t size, unsigned *cold)
+read_chan(int fd, struct qfile_res *res, char *buf, size_t size, unsigned *cold, int doms)
 {
 	struct queue_chan *c = &res->chan;
 	ssize_t n;
 
 	queue_chan_init(c);
+	if (doms) {
+		qdoms_reset(&res->doms);
+		c->doms = &res->doms;
+	}
 	while (c->off < (unsigned long long)res->st.st_size &&
 	    (n = read_fast(fd, buf, size, cold)) > 0)
 		if (queue_chan_feed(c, buf, (size_t)n) < 0)
 			break;
 	queue_chan_end(c);
+	c->doms = NULL;
+	if (doms)
+		qdoms_finish(&res->doms);
 }
 
 void
@@ -81,6 +88,7 @@ qfile_read(int dirfd, const char *name, int fd, enum qfile kind, struct qfile_re
 	res->qi.sender = "";
 	res->qi.senderlen = 0;
 	queue_chan_init(&res->chan);
+	qdoms_reset(&res->doms);
 	if (fd < 0 && (fd = open_file(dirfd, name)) < 0) {
 		res->err = errno;
 		res->r = errno == ENOENT ? -2 : -3;
@@ -97,7 +105,7 @@ qfile_read(int dirfd, const char *name, int fd, enum qfile kind, struct qfile_re
 	if (kind == QFILE_INFO)
 		res->r = read_info(fd, res, cold);
 	else
-		read_chan(fd, res, buf, size, cold);
+		read_chan(fd, res, buf, size, cold, kind == QFILE_REMOTE);
 	close(fd);
 }
 
@@ -263,6 +271,8 @@ qreader_release(struct qreader *rd, size_t i)
 void
 qreader_stop(struct qreader *rd)
 {
+	size_t i;
+
 	if (!rd)
 		return;
 	pthread_mutex_lock(&rd->mu);
@@ -270,6 +280,8 @@ qreader_stop(struct qreader *rd)
 	pthread_cond_signal(&rd->room);
 	pthread_mutex_unlock(&rd->mu);
 	pthread_join(rd->tid, NULL);
+	for (i = 0; i < QREADER_RING; i++)
+		qdoms_free(&rd->res[i].doms);
 	pthread_cond_destroy(&rd->room);
 	pthread_cond_destroy(&rd->ready);
 	pthread_mutex_destroy(&rd->mu);

@@ -14,19 +14,22 @@
  * O_NOATIME where allowed, so reading leaves qmail's atimes alone */
 int queue_open(int at, const char *path, int flags);
 
-enum qfile { QFILE_NONE, QFILE_INFO, QFILE_CHAN };
+/* QFILE_REMOTE: a channel file whose pending domains are collected */
+enum qfile { QFILE_NONE, QFILE_INFO, QFILE_CHAN, QFILE_REMOTE };
 
 struct qfile_res {
 	int r;			/* 0 read; -1 a bad info; -2 gone; -3 not a regular file, or not openable */
 	int err;		/* errno, when r is -3 and the file could not be opened or fstat'ed */
 	struct stat st;
-	struct queue_chan chan;		/* QFILE_CHAN */
+	struct queue_chan chan;		/* QFILE_CHAN, QFILE_REMOTE */
+	struct qdoms doms;		/* QFILE_REMOTE; its buffer is kept for the next file */
 	struct queue_info qi;		/* QFILE_INFO; its sender points into head */
 	char head[QUEUE_INFO_HEAD];
 };
 
 /* Reads dirfd/name as kind into res (fd: the file already open, else -1;
- * closed in any case). buf is scratch for channel files. *cold (if cold is
+ * closed in any case; res->doms zeroed or from an earlier call: free it
+ * with qdoms_free once done with res). buf is scratch for channel files. *cold (if cold is
  * not NULL) is set to QFILE_COLD when the file's pages were not in memory. */
 #define QFILE_COLD 4096
 void qfile_read(int dirfd, const char *name, int fd, enum qfile kind, struct qfile_res *res,

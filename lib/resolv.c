@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,16 @@ struct resolv_fd {
 	struct resolv_fd *next;
 };
 
-struct resolv {
+/* The channel, made at configure; r: the run driving it, or NULL. */
+struct resolv_chan {
 	ares_channel ch;
+	struct resolv *r;
+};
+
+struct resolv {
+	struct resolv_chan *chan;
+	ares_channel ch;
+	int owned;		/* resolv_new's: the channel goes with it */
 	struct event_base *base;
 	struct event *timer;
 	struct resolv_fd *fds;
@@ -119,10 +128,13 @@ resolv_on_timer(evutil_socket_t fd, short what, void *arg)
 static void
 resolv_sock_state(void *arg, ares_socket_t fd, int readable, int writable)
 {
-	struct resolv *r = arg;
+	struct resolv_chan *chan = arg;
+	struct resolv *r = chan->r;
 	struct resolv_fd **pp, *f;
 	short what = EV_PERSIST | (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
 
+	if (!r)
+		return;	/* no run: a socket closed by ares_destroy */
 	for (pp = &r->fds; *pp && (*pp)->fd != fd; pp = &(*pp)->next)
 		;
 	if ((f = *pp)) {
@@ -189,7 +201,7 @@ resolv_servers_ok(const char *servers)
 
 /* "IP:PORT, IP" and white space to the comma list c-ares reads. */
 static int
-resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
+resolv_servers(ares_channel ch, const char *servers, char *err, size_t errlen)
 {
 	char *csv, *o;
 	const char *s;
@@ -210,7 +222,7 @@ resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
 	if (o > csv && o[-1] == ',')
 		o--;
 	*o = 0;
-	st = ares_set_servers_ports_csv(r->ch, csv);
+	st = ares_set_servers_ports_csv(ch, csv);
 	free(csv);
 	if (st != ARES_SUCCESS) {
 		snprintf(err, errlen, "%s", ares_strerror(st));
@@ -220,31 +232,32 @@ resolv_servers(struct resolv *r, const char *servers, char *err, size_t errlen)
 	return 0;
 }
 
-struct resolv *
-resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
-    char *err, size_t errlen)
+static void *
+resolv_ares_err(int st, char *err, size_t errlen)
 {
+	snprintf(err, errlen, "%s", ares_strerror(st));
+	errno = st == ARES_ENOMEM ? ENOMEM : 0;
+	return NULL;
+}
+
+struct resolv_chan *
+resolv_chan_new(const char *servers, unsigned timeout_ms, char *err, size_t errlen)
+{
+	static char lookups[] = "b";	/* never /etc/hosts (ares_send does not, anyway) */
 	struct ares_options o;
-	struct resolv *r;
+	struct resolv_chan *chan;
 	int st;
 
 	if (!resolv_ares_ready) {
-		if ((st = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
-			snprintf(err, errlen, "%s", ares_strerror(st));
-			errno = st == ARES_ENOMEM ? ENOMEM : 0;
-			return NULL;
-		}
+		if ((st = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS)
+			return resolv_ares_err(st, err, errlen);
 		resolv_ares_ready = 1;
 	}
-	if (!(r = calloc(1, sizeof(*r))) ||
-	    !(r->timer = evtimer_new(base, resolv_on_timer, r))) {
+	if (!(chan = calloc(1, sizeof(*chan)))) {
 		snprintf(err, errlen, "out of memory");
-		free(r);
 		errno = ENOMEM;
 		return NULL;
 	}
-	r->base = base;
-	r->qtail = &r->qhead;
 	memset(&o, 0, sizeof(o));
 	/* NOCHECKRESP: c-ares 1.18 reports SERVFAIL and REFUSED answers as
 	 * ECONNREFUSED, the same as an unreachable server; we read the rcode */
@@ -253,23 +266,100 @@ resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
 	/* two tries: the first gets a third of the time, the second the rest */
 	o.timeout = (int)(timeout_ms / 3 > 50 ? timeout_ms / 3 : 50);
 	o.tries = 2;
+	o.ndots = 1;
+	o.lookups = lookups;
 	o.sock_state_cb = resolv_sock_state;
-	o.sock_state_cb_data = r;
-	st = ares_init_options(&r->ch, &o, ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
-	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+	o.sock_state_cb_data = chan;
+	/* now, and only now: /etc/resolv.conf (for the servers when none are
+	 * given), /etc/nsswitch.conf, /dev/urandom */
+	st = ares_init_options(&chan->ch, &o, ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS | ARES_OPT_LOOKUPS |
+	    ARES_OPT_SOCK_STATE_CB);
 	if (st != ARES_SUCCESS) {
-		snprintf(err, errlen, "%s", ares_strerror(st));
-		event_free(r->timer);
-		free(r);
-		errno = st == ARES_ENOMEM ? ENOMEM : 0;
-		return NULL;
+		free(chan);
+		return resolv_ares_err(st, err, errlen);
 	}
-	if (servers && *servers && resolv_servers(r, servers, err, errlen) < 0) {
+	if (servers && *servers && resolv_servers(chan->ch, servers, err, errlen) < 0) {
 		st = errno;
-		resolv_destroy(r);
+		resolv_chan_free(chan);
 		errno = st;
 		return NULL;
 	}
+	return chan;
+}
+
+void
+resolv_chan_free(struct resolv_chan *chan)
+{
+	if (!chan)
+		return;
+	chan->r = NULL;
+	ares_destroy(chan->ch);
+	free(chan);
+}
+
+int
+resolv_chan_servers(const struct resolv_chan *chan, char *buf, size_t size)
+{
+	struct ares_addr_port_node *list = NULL, *n;
+	char ip[INET6_ADDRSTRLEN];
+	size_t o = 0;
+	int v6;
+
+	if (size)
+		*buf = 0;
+	if (ares_get_servers_ports(chan->ch, &list) != ARES_SUCCESS)
+		return -1;
+	for (n = list; n && o < size; n = n->next) {
+		v6 = n->family == AF_INET6;
+		if (!inet_ntop(n->family, &n->addr, ip, sizeof(ip)))
+			continue;
+		o += (size_t)snprintf(buf + o, size - o, "%s%s%s%s:%d", o ? "," : "",
+		    v6 ? "[" : "", ip, v6 ? "]" : "", n->udp_port ? n->udp_port : 53);
+	}
+	ares_free_data(list);
+	return 0;
+}
+
+struct resolv *
+resolv_open(struct event_base *base, struct resolv_chan *chan)
+{
+	struct resolv *r;
+
+	if (chan->r) {
+		errno = EBUSY;
+		return NULL;
+	}
+	if (!(r = calloc(1, sizeof(*r))) ||
+	    !(r->timer = evtimer_new(base, resolv_on_timer, r))) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->chan = chan;
+	r->ch = chan->ch;
+	r->base = base;
+	r->qtail = &r->qhead;
+	chan->r = r;
+	return r;
+}
+
+struct resolv *
+resolv_new(struct event_base *base, const char *servers, unsigned timeout_ms,
+    char *err, size_t errlen)
+{
+	struct resolv_chan *chan;
+	struct resolv *r;
+
+	if (!(chan = resolv_chan_new(servers, timeout_ms, err, errlen)))
+		return NULL;
+	if (!(r = resolv_open(base, chan))) {
+		snprintf(err, errlen, "out of memory");
+		resolv_chan_free(chan);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->owned = 1;
 	return r;
 }
 
@@ -280,8 +370,13 @@ resolv_destroy(struct resolv *r)
 	struct resolv_q *q;
 
 	r->dead = 1;
-	r->depth++;	/* callbacks of the destruction must not recurse here */
-	ares_destroy(r->ch);
+	r->depth++;	/* callbacks of the cancellation must not recurse here */
+	/* every query ends (ECANCELLED) and, the channel idle, c-ares closes its
+	 * sockets (telling resolv_sock_state): the next run starts clean */
+	ares_cancel(r->ch);
+	r->chan->r = NULL;
+	if (r->owned)
+		resolv_chan_free(r->chan);
 	while ((q = r->qhead)) {
 		r->qhead = q->next;
 		ares_free_string(q->qbuf);
@@ -358,7 +453,7 @@ resolv_on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 
 	(void)timeouts;
 	r->inflight--;
-	if (st == ARES_EDESTRUCTION || r->dead) {
+	if (st == ARES_EDESTRUCTION || st == ARES_ECANCELLED || r->dead) {
 		free(q);
 		return;
 	}
@@ -377,6 +472,7 @@ resolv_query(struct resolv *r, const char *name, int type, resolv_cb *cb, void *
 {
 	unsigned char *qbuf;
 	struct resolv_q *q;
+	uint16_t id;
 	int qlen;
 
 	if (r->dead || !(q = malloc(sizeof(*q))))
@@ -385,6 +481,11 @@ resolv_query(struct resolv *r, const char *name, int type, resolv_cb *cb, void *
 		free(q);
 		return -1;
 	}
+	/* c-ares 1.18's ares_send sends the id it is given: a random one, or an
+	 * off-path attacker has only the source port to guess */
+	id = (uint16_t)arc4random();
+	qbuf[0] = (unsigned char)(id >> 8);
+	qbuf[1] = (unsigned char)id;
 	qbuf[3] |= 0x20;	/* AD: tell us whether the resolver validated (RFC 6840 5.7) */
 	q->r = r;
 	q->cb = cb;

@@ -11,9 +11,11 @@
 
 #include "crashlog.h"
 #include "metrics.h"
+#include "safefile.h"
 #include "svstat.h"
 
-static const struct confvar var_services = { "MAINTD_SERVICES", "/service" };
+/* empty: whichever of /service and /etc/service exists (services_dir) */
+static const struct confvar var_services = { "MAINTD_SERVICES", "" };
 static const struct confvar var_minup = { "MAINTD_SVC_MINUP", "10" };
 static const struct confvar var_restarts = { "MAINTD_SVC_RESTARTS", "5" };
 static const struct confvar *const svc_vars[] = {
@@ -21,7 +23,7 @@ static const struct confvar *const svc_vars[] = {
 };
 static const char *const svc_events[] = {
 	SVC_NOT_SUPERVISED, SVC_DOWN, SVC_PAUSED, SVC_FLAPPING, SVC_LOG_DOWN,
-	SVC_UNREADABLE, SVC_BAD_STATUS, SVC_TOO_MANY, SVC_STATE_ERROR,
+	SVC_UNREADABLE, SVC_BAD_STATUS, SVC_BAD_FILE, SVC_TOO_MANY, SVC_STATE_ERROR,
 	SVC_SERVICE, SVC_SKIPPED, NULL
 };
 
@@ -79,6 +81,7 @@ struct svc_sample {
 struct svc_run {
 	struct check_run *run;
 	const struct svc_config *cf;
+	int denied;		/* a service could not be looked at (EACCES, EPERM) */
 	char **names;		/* the entries of MAINTD_SERVICES */
 	size_t n, next;		/* next: the first not looked at yet */
 	struct memtab old, now;	/* the state file as read; as it will be written */
@@ -88,10 +91,25 @@ struct svc_run {
 
 static void publish_saved(const struct conf *);
 
+/* MAINTD_SERVICES, or the scanned directory that exists: djb's /service,
+ * else Debian's /etc/service (daemontools-run); /service when neither does. */
+static const char *
+services_dir(void)
+{
+	const char *v = conf_value(&var_services);
+	struct stat st;
+
+	if (*v)
+		return v;
+	if (stat("/service", &st) < 0 && stat("/etc/service", &st) == 0 && S_ISDIR(st.st_mode))
+		return "/etc/service";
+	return "/service";
+}
+
 static void *
 svc_configure(const struct conf *c, struct conf_err *err)
 {
-	const char *dir = conf_value(&var_services);
+	const char *dir = services_dir();
 	unsigned long minup, restarts;
 	struct svc_config *cf;
 	size_t n = strlen(dir);
@@ -185,31 +203,100 @@ on_mem(const char *path, size_t len, const struct svmem *m, void *arg)
 		mem_add(t, path, len, m);
 }
 
-static void
-statefile(const struct conf *c, char *buf, size_t size, const char *suffix)
+/* Everything below a service directory may belong to the service's owner
+ * (or to whoever runs supervise for it): nothing there is followed if it is
+ * a symbolic link, each file is examined with fstat before it is used, and
+ * a FIFO never blocks an open. The service directories themselves, entries
+ * of MAINTD_SERVICES, are the administrator's and are followed. */
+
+/* The file of a refused open: what is there instead, for a bad-file finding. */
+struct refusal {
+	const char *file;	/* "supervise/ok" */
+	const char *want;	/* "fifo", "file", "directory" */
+	struct stat st;
+};
+
+/* A directory under dir, not through a symbolic link unless root (or this
+ * process's user) owns the link: runit's packages link supervise/ to /run.
+ * The link is read from its own inode (O_PATH), so it cannot be swapped
+ * between its check and its use. fd; -1 (errno); -2: refused (*why). */
+static int
+open_subdir(int dir, const char *name, struct refusal *why)
 {
-	snprintf(buf, size, "%s/%s%s", c->state, SVC_STATEFILE, suffix);
+	char target[PATH_MAX];
+	ssize_t n;
+	int fd, lfd, e;
+
+	if ((fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 ||
+	    (errno != ENOTDIR && errno != ELOOP))
+		return fd;
+	if ((lfd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(lfd, &why->st) < 0) {
+		e = errno;
+		close(lfd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISLNK(why->st.st_mode)) {	/* a file: no such directory */
+		close(lfd);
+		errno = ENOTDIR;
+		return -1;
+	}
+	if ((why->st.st_uid != 0 && why->st.st_uid != geteuid()) ||
+	    (n = readlinkat(lfd, "", target, sizeof(target) - 1)) <= 0) {
+		close(lfd);
+		why->want = "directory";
+		return -2;
+	}
+	close(lfd);
+	target[n] = 0;
+	return openat(target[0] == '/' ? AT_FDCWD : dir, target,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Reads a small file, at most size bytes; their number, or -1 (errno set).
- * *whole: the file's size, when wanted. */
-static ssize_t
-read_small(const char *path, char *buf, size_t size, long long *whole)
+/* A regular file with one link in dir, read-only. fd; -1 (errno); -2: refused. */
+static int
+open_file(int dir, const char *name, struct refusal *why)
 {
-	struct stat sb;
+	int fd, e;
+
+	why->want = "file";
+	if ((fd = safe_openat(dir, name, O_RDONLY)) < 0) {
+		e = errno;
+		if (e == ELOOP && fstatat(dir, name, &why->st, AT_SYMLINK_NOFOLLOW) == 0)
+			return -2;
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &why->st) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(why->st.st_mode) || why->st.st_nlink != 1) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* Reads at most size bytes of fd, and closes it; their number, or -1 (errno). */
+static ssize_t
+read_fd(int fd, char *buf, size_t size)
+{
 	ssize_t r;
 	size_t n = 0;
-	int fd;
+	int e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return -1;
-	if (whole)
-		*whole = fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0;
 	while (n < size && (r = read(fd, buf + n, size - n)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			e = errno;
 			close(fd);
+			errno = e;
 			return -1;
 		}
 		n += (size_t)r;
@@ -218,18 +305,63 @@ read_small(const char *path, char *buf, size_t size, long long *whole)
 	return (ssize_t)n;
 }
 
+/* A service directory by its path: the parent as given, its last name (a
+ * service's log/) through open_subdir. fd, or -1. */
+static int
+open_service(const char *path)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct refusal why;
+	size_t n;
+	int dir, fd;
+
+	if (!slash || !slash[1] || (n = (size_t)(slash - path)) >= sizeof(parent))
+		return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	memcpy(parent, path, n ? n : 1);
+	parent[n ? n : 1] = 0;
+	if ((dir = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	fd = open_subdir(dir, slash + 1, &why);
+	close(dir);
+	return fd;
+}
+
+/* The state directory, as the daemon checked it at start (safe_state_dir):
+ * fd, or -1 (errno; ENOENT: there is no persistent state). */
+static int
+state_dir(const struct conf *c)
+{
+	if (!c->state[0]) {
+		errno = ENOENT;
+		return -1;
+	}
+	return open(c->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 static void
 mem_load(const struct conf *c, struct memtab *t)
 {
-	char path[PATH_MAX + 32];
+	static const struct safe_want want = { .type = S_IFREG, .one_link = 1 };
+	struct safe_want w = want;
 	struct stat st;
 	ssize_t n;
 	char *buf;
+	int dir, fd;
 
-	statefile(c, path, sizeof(path), "");
-	if (stat(path, &st) < 0 || st.st_size > SVC_STATEMAX || !(buf = malloc((size_t)st.st_size + 1)))
+	if ((dir = state_dir(c)) < 0)
 		return;
-	n = read_small(path, buf, (size_t)st.st_size, NULL);
+	fd = safe_openat(dir, SVC_STATEFILE, O_RDONLY);
+	close(dir);
+	if (fd < 0)
+		return;
+	w.uid = (int)geteuid();
+	if (safe_check(fd, &w, &st) != SAFE_OK || st.st_size > SVC_STATEMAX ||
+	    !(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return;
+	}
+	n = read_fd(fd, buf, (size_t)st.st_size);
 	if (n > 0)
 		svstat_mem_parse(buf, (size_t)n, on_mem, t);
 	free(buf);
@@ -237,116 +369,185 @@ mem_load(const struct conf *c, struct memtab *t)
 		qsort(t->v, t->n, sizeof(t->v[0]), mem_cmp);
 }
 
-/* Written to a temporary file and renamed: never half a state. */
+/* Written to an exclusive temporary file in the state directory and renamed:
+ * never half a state, never through a planted name. */
 static void
 mem_save(struct check_run *run, const struct memtab *t)
 {
-	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], line[2 * PATH_MAX];
-	size_t i, n;
-	FILE *fp;
-	int e;
+	char line[2 * PATH_MAX], *buf, *nb;
+	size_t i, n, len, cap = 65536;
+	int dir, e = 0;
 
-	statefile(run->conf, path, sizeof(path), "");
-	statefile(run->conf, tmp, sizeof(tmp), ".tmp");
-	if (!(fp = fopen(tmp, "we"))) {
-		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", tmp, errno);
+	if ((dir = state_dir(run->conf)) < 0) {
+		if (errno != ENOENT || run->conf->state[0])
+			run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", SVC_STATEFILE, errno);
 		return;
 	}
-	fputs(SVSTAT_HEADER, fp);
-	for (i = 0; i < t->n; i++)
-		if ((n = svstat_mem_format(line, sizeof(line), t->v[i].path, &t->v[i].m)))
-			fwrite(line, 1, n, fp);
-	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) < 0) {
-		e = errno;
-		fclose(fp);
-		unlink(tmp);
-		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", tmp, e);
-		return;
+	if (!(buf = malloc(cap)))
+		e = ENOMEM;
+	len = buf ? (size_t)snprintf(buf, cap, "%s", SVSTAT_HEADER) : 0;
+	for (i = 0; buf && i < t->n; i++) {
+		if (!(n = svstat_mem_format(line, sizeof(line), t->v[i].path, &t->v[i].m)))
+			continue;
+		if (len + n > cap) {
+			if (!(nb = realloc(buf, cap * 2 + n))) {
+				e = ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = cap * 2 + n;
+		}
+		memcpy(buf + len, line, n);
+		len += n;
 	}
-	fclose(fp);
-	if (rename(tmp, path) < 0) {
+	if (!e && safe_replace(dir, SVC_STATEFILE, buf, len, 0600) < 0)
 		e = errno;
-		unlink(tmp);
-		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", path, e);
-	}
+	if (e)
+		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", SVC_STATEFILE, e);
+	free(buf);
+	close(dir);
 }
 
-/* svok: supervise holds supervise/ok open for reading while it runs.
- * 1 running, 0 not, -1 could not tell (errno set). */
+/* svok: supervise holds supervise/ok, a FIFO, open for reading while it
+ * runs. The name is examined (O_PATH) before it is opened for writing, and
+ * the write open must reach the same FIFO. *sup: supervise/, open, when 1.
+ * 1 running, 0 not, -1 could not tell (errno set), -2 refused (*why). */
 static int
-supervised(const char *dir)
+supervised(int dir, int *sup, struct refusal *why)
 {
-	char path[PATH_MAX + 32];
-	int fd;
+	struct stat st;
+	int fd, p, e;
 
-	snprintf(path, sizeof(path), "%s/supervise/ok", dir);
-	if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+	*sup = -1;
+	why->file = "supervise";
+	if ((fd = open_subdir(dir, "supervise", why)) < 0)
+		return fd == -2 ? -2 : errno == ENOENT ? 0 : -1;
+	why->file = "supervise/ok";
+	why->want = "fifo";
+	if ((p = openat(fd, "ok", O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(p, &why->st) < 0) {
+		e = errno;
+		if (p >= 0)
+			close(p);
 		close(fd);
-		return 1;
+		errno = e;
+		return e == ENOENT ? 0 : -1;
 	}
-	return errno == ENXIO || errno == ENOENT ? 0 : -1;
+	close(p);
+	if (!S_ISFIFO(why->st.st_mode)) {
+		close(fd);
+		return -2;
+	}
+	if ((p = safe_openat(fd, "ok", O_WRONLY)) < 0) {
+		e = errno;
+		close(fd);
+		if (e == ELOOP)		/* a link now: swapped in between */
+			why->st.st_mode = S_IFLNK | 0777;
+		errno = e;
+		return e == ENXIO || e == ENOENT ? 0 : e == ELOOP ? -2 : -1;
+	}
+	e = fstat(p, &st) < 0 || st.st_dev != why->st.st_dev || st.st_ino != why->st.st_ino;
+	close(p);
+	if (e) {	/* replaced between the two opens */
+		close(fd);
+		return -2;
+	}
+	*sup = fd;
+	return 1;
 }
 
-/* supervise/status, else runit's stat and pid. 0, -1 (errno set), -2 (*why set). */
+/* supervise/status, else runit's stat and pid, in supervise/ (sup).
+ * 0, -1 (errno set), -2 (*why set), -3 refused (*ref). */
 static int
-read_status(const char *dir, struct svstat *st, long long *size, const char **why)
+read_status(int sup, struct svstat *st, long long *size, const char **why,
+    struct refusal *ref)
 {
-	char path[PATH_MAX + 32], buf[SVSTAT_ENCORE_LOG + 1], pid[64];
+	char buf[SVSTAT_ENCORE_LOG + 1], pid[64];
+	struct refusal r2;
 	struct stat sb;
 	ssize_t n, pn;
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/supervise/status", dir);
-	if ((n = read_small(path, buf, sizeof(buf), size)) >= 0) {
+	ref->file = "supervise/status";
+	if ((fd = open_file(sup, "status", ref)) >= 0) {
+		*size = (long long)ref->st.st_size;
+		if ((n = read_fd(fd, buf, sizeof(buf))) < 0)
+			return -1;
 		if (svstat_decode(buf, (size_t)n, st, why) < 0)
 			return -2;
 		/* runsv writes the same 20 bytes as encore's supervise, and its text files */
-		snprintf(path, sizeof(path), "%s/supervise/stat", dir);
-		if (n == SVSTAT_ENCORE && stat(path, &sb) == 0)
+		if (n == SVSTAT_ENCORE && fstatat(sup, "stat", &sb, AT_SYMLINK_NOFOLLOW) == 0)
 			st->layout = "runit";
 		return 0;
 	}
+	if (fd == -2)
+		return -3;
 	if (errno != ENOENT)
 		return -1;
-	snprintf(path, sizeof(path), "%s/supervise/stat", dir);
-	if (stat(path, &sb) < 0 || (n = read_small(path, buf, sizeof(buf), size)) < 0)
+	ref->file = "supervise/stat";
+	if ((fd = open_file(sup, "stat", ref)) == -2)
+		return -3;
+	if (fd < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/supervise/pid", dir);
-	if ((pn = read_small(path, pid, sizeof(pid), NULL)) < 0)
+	*size = (long long)ref->st.st_size;
+	sb = ref->st;
+	if ((n = read_fd(fd, buf, sizeof(buf))) < 0)
+		return -1;
+	r2.file = "supervise/pid";
+	if ((fd = open_file(sup, "pid", &r2)) == -2) {
+		*ref = r2;
+		return -3;
+	}
+	if (fd < 0 || (pn = read_fd(fd, pid, sizeof(pid))) < 0)
 		return -1;
 	return svstat_runit(buf, (size_t)n, pid, (size_t)pn, (long long)sb.st_mtime, st, why) < 0 ?
 	    -2 : 0;
 }
 
+/* No down file (any entry of that name counts, as it does for supervise) */
 static int
-normally_up(const char *dir)
+normally_up(int dir)
 {
-	char path[PATH_MAX + 32];
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/down", dir);
-	return stat(path, &sb) < 0 && errno == ENOENT;
+	return fstatat(dir, "down", &sb, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
 }
 
 /* The first bytes of the service's run script, for the program names in it. */
 static size_t
-read_run(const char *dir, char *buf, size_t size)
+read_run(int dir, char *buf, size_t size)
 {
-	char path[PATH_MAX + 8];
+	struct refusal why;
 	ssize_t n;
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/run", dir);
-	n = read_small(path, buf, size, NULL);
+	if ((fd = open_file(dir, "run", &why)) < 0)
+		return 0;
+	n = read_fd(fd, buf, size);
 	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t
+read_run_path(const char *path, char *buf, size_t size)
+{
+	size_t n;
+	int dir;
+
+	if ((dir = open_service(path)) < 0)
+		return 0;
+	n = read_run(dir, buf, size);
+	close(dir);
+	return n;
 }
 
 /* A crash the kmsg check read since the previous look at the service (at
  * least SVC_XREF_WINDOW back) of one of its pids or of its program. */
 static int
-crash_of(const char *path, unsigned long pid, unsigned long prevpid, long long since,
+crash_of(int dir, const char *path, unsigned long pid, unsigned long prevpid, long long since,
     long long now, char *prog, size_t size)
 {
 	char run[SVC_RUNMAX];
-	size_t runlen = read_run(path, run, sizeof(run));
+	size_t runlen = read_run(dir, run, sizeof(run));
 	const struct crash *c;
 	unsigned i;
 
@@ -403,7 +604,7 @@ publish(const struct memtab *t)
 			continue;
 		s->path = t->v[i].path;
 		s->pid = m->lastpid;
-		len = read_run(s->path, run, sizeof(run));
+		len = read_run_path(s->path, run, sizeof(run));
 		size = strlen(s->path) + 2 * len + 2;
 		if (!(names[n] = malloc(size)))
 			continue;
@@ -491,12 +692,12 @@ say_bad_status(struct check_run *run, const char *path, long long size, const ch
 /* Not running but it should: wanted up for a while, or stopped but normally up.
  * parent: the service whose log this is, when that one is up: log-down. */
 static void
-say_down(struct svc_run *s, const char *path, const char *parent, const struct obs *o)
+say_down(struct svc_run *s, int dir, const char *path, const char *parent, const struct obs *o)
 {
 	struct finding f;
 
 	if (o->st.pid || !((o->st.want == 'u' && o->age >= (long long)s->cf->minup) ||
-	    (o->st.want == 'd' && normally_up(path))))
+	    (o->st.want == 'd' && normally_up(dir))))
 		return;
 	if (parent) {
 		finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, SVC_LOG_DOWN);
@@ -515,8 +716,8 @@ say_down(struct svc_run *s, const char *path, const char *parent, const struct o
 
 /* prevseen, prevpid: the previous look, where a crash read by kmsg may start */
 static void
-say_flapping(struct check_run *run, const char *path, const struct obs *o, long long prevseen,
-    unsigned long prevpid)
+say_flapping(struct check_run *run, int dir, const char *path, const struct obs *o,
+    long long prevseen, unsigned long prevpid)
 {
 	long long since = (long long)run->start - SVC_XREF_WINDOW;
 	struct finding f;
@@ -532,24 +733,59 @@ say_flapping(struct check_run *run, const char *path, const struct obs *o, long 
 	finding_addu(&f, "restarts", o->j.restarts);
 	if (prevseen && prevseen < since)
 		since = prevseen;
-	if (crash_of(path, o->st.pid, prevpid, since, (long long)run->start, prog, sizeof(prog)))
+	if (crash_of(dir, path, o->st.pid, prevpid, since, (long long)run->start, prog,
+	    sizeof(prog)))
 		finding_add(&f, "prog", prog);
 	run_emit(run, &f);
 }
 
-/* Looks at one service directory; emits its findings. parent: see say_down. */
+/* warn svc: bad-file service=PATH file=F type=T want=W [links=N]: a file of
+ * supervise's that is not what supervise makes; not followed, not read. */
 static void
-look(struct svc_run *s, const char *path, struct svmem *m, const char *parent, struct obs *o)
+say_bad_file(struct check_run *run, const char *path, const struct refusal *why)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, SVC_BAD_FILE);
+	finding_add(&f, "service", path);
+	finding_add(&f, "file", why->file);
+	finding_subject(&f);
+	finding_add(&f, "type", safe_type_name(why->st.st_mode));
+	finding_add(&f, "want", why->want);
+	if (S_ISREG(why->st.st_mode) && why->st.st_nlink != 1)
+		finding_addu(&f, "links", (unsigned long long)why->st.st_nlink);
+	run_emit(run, &f);
+}
+
+/* warn svc: unreadable service=PATH error=ENAME; a service that could not
+ * be looked at for want of permission makes the run could-not-check */
+static void
+say_unreadable(struct svc_run *s, const char *path, int errnum)
+{
+	run_emit_about(s->run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errnum);
+	if (errnum == EACCES || errnum == EPERM)
+		s->denied = 1;
+}
+
+/* Looks at one service directory (dir); emits its findings. parent: see say_down. */
+static void
+look(struct svc_run *s, int dir, const char *path, struct svmem *m, const char *parent,
+    struct obs *o)
 {
 	struct check_run *run = s->run;
+	struct refusal ref = { 0 };
 	const char *why = "";
 	long long size = 0, prevseen;
 	unsigned long prevpid;
-	int r;
+	int r, sup;
 
 	memset(o, 0, sizeof(*o));
-	if ((r = supervised(path)) < 0) {
-		run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errno);
+	if ((r = supervised(dir, &sup, &ref)) == -1) {
+		say_unreadable(s, path, errno);
+		return;
+	}
+	if (r == -2) {
+		say_bad_file(run, path, &ref);
 		return;
 	}
 	if (!(o->supervised = r)) {
@@ -557,8 +793,14 @@ look(struct svc_run *s, const char *path, struct svmem *m, const char *parent, s
 		say_detail(s, path, o, m);
 		return;
 	}
-	if ((r = read_status(path, &o->st, &size, &why)) == -1) {
-		run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errno);
+	r = read_status(sup, &o->st, &size, &why, &ref);
+	if (r == -1)
+		say_unreadable(s, path, errno);
+	close(sup);
+	if (r == -1)
+		return;
+	if (r == -3) {
+		say_bad_file(run, path, &ref);
 		return;
 	}
 	if (r == -2) {
@@ -574,8 +816,8 @@ look(struct svc_run *s, const char *path, struct svmem *m, const char *parent, s
 	svstat_observe(m, &o->st, (long long)run->start, s->cf->minup, s->cf->restarts, &o->j);
 	if (o->st.paused)
 		run_emit_about(run, LEVEL_WARN, SVC_PAUSED, "service", path, 0);
-	say_down(s, path, parent, o);
-	say_flapping(run, path, o, prevseen, prevpid);
+	say_down(s, dir, path, parent, o);
+	say_flapping(run, dir, path, o, prevseen, prevpid);
 	say_detail(s, path, o, m);
 }
 
@@ -592,26 +834,34 @@ recall(struct memtab *old, struct memtab *now, const char *path)
 }
 
 static void
-look_service(struct svc_run *s, const char *path)
+look_service(struct svc_run *s, int dir, const char *path)
 {
 	char logpath[PATH_MAX + 8];
 	struct svmem scratch = { 0 }, *m;
-	struct stat sb;
+	struct refusal ref = { .file = "log" };
 	struct obs o, lo;
-	int up;
+	int up, log;
 
 	m = recall(&s->old, &s->now, path);
-	look(s, path, m ? m : &scratch, NULL, &o);
+	look(s, dir, path, m ? m : &scratch, NULL, &o);
 	if (strlen(path) + sizeof("/log") > sizeof(logpath))
 		return;
 	copy(logpath, sizeof(logpath), path);
 	strcat(logpath, "/log");
-	if (stat(logpath, &sb) < 0 || !S_ISDIR(sb.st_mode))
+	if ((log = open_subdir(dir, "log", &ref)) == -2) {
+		say_bad_file(s->run, path, &ref);
 		return;
+	}
+	if (log < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			say_unreadable(s, logpath, errno);
+		return;
+	}
 	up = o.supervised && o.known && o.st.pid;
 	memset(&scratch, 0, sizeof(scratch));
 	m = recall(&s->old, &s->now, logpath);
-	look(s, logpath, m ? m : &scratch, up ? path : NULL, &lo);
+	look(s, log, logpath, m ? m : &scratch, up ? path : NULL, &lo);
+	close(log);
 }
 
 static int
@@ -687,17 +937,23 @@ svc_slice(struct check_run *run)
 	char path[PATH_MAX + 8];
 	struct stat sb;
 	size_t end;
+	int dir;
 
 	for (;;) {
 		end = s->n - s->next > SVC_SLICE ? s->next + SVC_SLICE : s->n;
 		for (; s->next < end; s->next++) {
 			snprintf(path, sizeof(path), "%s/%s", s->cf->services, s->names[s->next]);
+			/* MAINTD_SERVICES is the administrator's: its links are followed */
 			if (stat(path, &sb) < 0)
-				run_emit_about(run, LEVEL_WARN, SVC_UNREADABLE, "service", path, errno);
+				say_unreadable(s, path, errno);
 			else if (!S_ISDIR(sb.st_mode))
 				skipped(run, path);
-			else
-				look_service(s, path);
+			else if ((dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				say_unreadable(s, path, errno);
+			else {
+				look_service(s, dir, path);
+				close(dir);
+			}
 		}
 		if (s->next == s->n)
 			break;
@@ -709,7 +965,7 @@ svc_slice(struct check_run *run)
 		run_emit_about(run, LEVEL_WARN, SVC_STATE_ERROR, "file", SVC_STATEFILE, ENOMEM);
 	mem_save(run, &s->now);
 	publish(&s->now);
-	run_done(run, CHECK_OK);
+	run_done(run, s->denied ? CHECK_FAILED : CHECK_OK);
 }
 
 static void

@@ -13,6 +13,7 @@
 #define SVC_LOG_DOWN "log-down"
 #define SVC_UNREADABLE "unreadable"
 #define SVC_BAD_STATUS "bad-status"
+#define SVC_BAD_FILE "bad-file"	/* supervise's files not as supervise makes them */
 #define SVC_TOO_MANY "too-many-services"
 #define SVC_STATE_ERROR "state-error"
 #define SVC_SERVICE "service"		/* detail: one per service */

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "metrics.h"
+#include "safefile.h"
 #include "tcpto_table.h"
 
 static const struct confvar var_maxage = { "MAINTD_TCPTO_MAXAGE", "7200" };
@@ -47,8 +48,9 @@ struct tcpto_run {
 
 #ifdef LOCK_EX
 /* qmail's lock_ex where flock exists (Linux, the BSDs). On Linux flock and
- * fcntl/lockf locks do not see each other, so it must be flock. */
-#define TCPTO_RDONLY O_RDONLY
+ * fcntl/lockf locks do not see each other, so it must be flock, which any
+ * descriptor of the file takes. */
+#define TCPTO_LOCK_RW 0
 static int
 tcpto_trylock(int fd)
 {
@@ -57,7 +59,7 @@ tcpto_trylock(int fd)
 #else
 /* qmail's lock_ex without flock is lockf(fd, F_LOCK, 0) at offset 0, which
  * needs a descriptor open for writing even when only reading. */
-#define TCPTO_RDONLY O_RDWR
+#define TCPTO_LOCK_RW 1
 static int
 tcpto_trylock(int fd)
 {
@@ -193,7 +195,9 @@ emit_summary(struct tcpto_run *r, const struct tcpto_table *t, time_t now, unsig
 	}
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, TCPTO_EV_TABLE);
 	finding_add(&f, "layout", tcpto_layout_name(t->layout));
-	finding_addu(&f, "slots", t->slots);
+	/* zeros tell no layout, so no number of slots */
+	if (t->layout != TCPTO_EMPTY)
+		finding_addu(&f, "slots", t->slots);
 	finding_addu(&f, "used", used);
 	finding_addu(&f, "skipped", skipped);
 	finding_addu(&f, "pruned", pruned);
@@ -201,7 +205,7 @@ emit_summary(struct tcpto_run *r, const struct tcpto_table *t, time_t now, unsig
 	r->table = 1;
 	r->used = used;
 	r->pruned = pruned;
-	if (used == t->slots) {
+	if (t->layout != TCPTO_EMPTY && used == t->slots) {
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, TCPTO_EV_FULL);
 		finding_addu(&f, "slots", t->slots);
 		finding_subject(&f);
@@ -342,72 +346,163 @@ tcpto_lock(struct tcpto_run *r)
 		fail_unreadable(r, "lock", 0);
 }
 
-/* Owner and mode as qmail's install makes them (qmailr, 0644); if not,
- * something else has been at the file, and it is not written. */
+/* Mode as qmail's install makes it (0644); if not, something else has been
+ * at the file, and it is not written. */
 static int
-tcpto_perms(struct tcpto_run *r, const struct stat *st)
+tcpto_mode_ok(struct tcpto_run *r, const struct stat *st)
 {
-	const struct tcpto_config *cf = r->cf;
 	struct finding f;
-	int ok = 1;
 
-	if (!cf->have_owner || st->st_uid != cf->owner) {
-		file_finding(&f, r, TCPTO_EV_OWNER);
-		finding_addu(&f, "uid", (unsigned long)st->st_uid);
-		if (cf->have_owner)
-			finding_addu(&f, "want", (unsigned long)cf->owner);
-		else
-			finding_add(&f, "want", "none");
-		run_emit(r->run, &f);
-		ok = 0;
-	}
 	if ((st->st_mode & 0600) != 0600 || (st->st_mode & 07022)) {
 		file_finding(&f, r, TCPTO_EV_MODE);
 		finding_addf(&f, "mode", "%04o", (unsigned)(st->st_mode & 07777));
 		finding_add(&f, "want", "0644");
 		run_emit(r->run, &f);
-		ok = 0;
+		return 0;
 	}
-	return ok;
+	return 1;
 }
 
+/* warn tcpto: not-a-file file=PATH type=TYPE [links=N]: left alone */
+static void
+not_a_file(struct tcpto_run *r, const char *path, const struct stat *st)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, TCPTO_EV_NOTFILE);
+	finding_add(&f, "file", path);
+	finding_subject(&f);
+	finding_add(&f, "type", safe_type_name(st->st_mode));
+	if (S_ISREG(st->st_mode))
+		finding_addu(&f, "links", (unsigned long long)st->st_nlink);
+	run_emit(r->run, &f);
+	run_done(r->run, CHECK_OK);
+}
+
+/* One component of queue/lock/tcpto, opened in dir without following a
+ * link. -1 when the run ended (a finding says why). */
+static int
+open_part(struct tcpto_run *r, int dir, const char *name, int flags, const char *path)
+{
+	struct stat st;
+	int fd, e;
+
+	if ((fd = safe_openat(dir, name, flags)) >= 0)
+		return fd;
+	e = errno;
+	/* a symbolic link (ELOOP) or a file where a directory should be (ENOTDIR) */
+	if ((e == ELOOP || e == ENOTDIR) && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(st.st_mode)) {
+		not_a_file(r, path, &st);
+		return -1;
+	}
+	if (e == ENOENT) {
+		run_emit_about(r->run, LEVEL_WARN, TCPTO_EV_MISSING, "file", r->path, 0);
+		run_done(r->run, CHECK_OK);
+	} else
+		fail_unreadable(r, "open", e);
+	return -1;
+}
+
+/* The write descriptor, only for the file already checked on fd (the same
+ * inode): -1 if it cannot be had (a run as another user), or is another file. */
+static int
+reopen_rw(int lockdir, const struct stat *was)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = safe_openat(lockdir, "tcpto", O_RDWR)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_dev != was->st_dev || st.st_ino != was->st_ino ||
+	    !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != was->st_uid) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+/* queue/ belongs to qmailq and queue/lock/tcpto to qmailr: nothing below
+ * QMAILHOME is followed if it is a link; the table is read only when it is
+ * qmailr's regular file with one link, and opened for writing only then. */
 static void
 tcpto_start(struct check_run *run)
 {
 	struct tcpto_run *r = run->state;
+	const struct tcpto_config *cf;
+	char part[sizeof(r->path)];
+	int home, queue, lock, fd, wfd;
 	struct stat st;
-	int flags;
+	struct finding f;
+	int mode_ok;
 
 	r->fd = -1;
 	r->run = run;
-	r->cf = run->config;
+	r->cf = cf = run->config;
 	snprintf(r->path, sizeof(r->path), "%s/queue/lock/tcpto", run->conf->qmailhome);
-	/* O_NONBLOCK: a FIFO in its place must not hang the loop in open() */
-	flags = (r->cf->prune ? O_RDWR : TCPTO_RDONLY) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	if ((r->fd = open(r->path, flags)) < 0) {
-		if (errno == ENOENT) {
-			run_emit_about(run, LEVEL_WARN, TCPTO_EV_MISSING, "file", r->path, 0);
-			run_done(run, CHECK_OK);
-		} else
-			fail_unreadable(r, "open", errno);
+	if ((home = open(run->conf->qmailhome, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fail_unreadable(r, "open", errno);
 		return;
 	}
+	snprintf(part, sizeof(part), "%s/queue", run->conf->qmailhome);
+	queue = open_part(r, home, "queue", O_RDONLY | O_DIRECTORY, part);
+	close(home);
+	if (queue < 0)
+		return;
+	snprintf(part, sizeof(part), "%s/queue/lock", run->conf->qmailhome);
+	lock = open_part(r, queue, "lock", O_RDONLY | O_DIRECTORY, part);
+	close(queue);
+	if (lock < 0)
+		return;
+	/* read-only first: a FIFO opens without blocking, nothing is truncated;
+	 * r is gone once open_part has ended the run */
+	if ((fd = open_part(r, lock, "tcpto", O_RDONLY, r->path)) < 0)
+		goto out;
+	r->fd = fd;
 	if (fstat(r->fd, &st) < 0) {
 		fail_unreadable(r, "stat", errno);
-		return;
+		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		run_emit_about(run, LEVEL_WARN, TCPTO_EV_NOTFILE, "file", r->path, 0);
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		not_a_file(r, r->path, &st);
+		goto out;
+	}
+	/* anyone else's file is neither read nor written: its bytes could be
+	 * anyone's (a root-only file, hard-linked there) */
+	if (!cf->have_owner || st.st_uid != cf->owner) {
+		file_finding(&f, r, TCPTO_EV_OWNER);
+		finding_addu(&f, "uid", (unsigned long)st.st_uid);
+		if (cf->have_owner)
+			finding_addu(&f, "want", (unsigned long)cf->owner);
+		else
+			finding_add(&f, "want", "none");
+		run_emit(run, &f);
 		run_done(run, CHECK_OK);
-		return;
+		goto out;
 	}
-	r->may_write = tcpto_perms(r, &st) && r->cf->prune;
+	mode_ok = tcpto_mode_ok(r, &st);
 	if (st.st_size != TCPTO_SIZE) {
 		emit_unknown(run, (long long)st.st_size);
 		run_done(run, CHECK_OK);
-		return;
+		goto out;
 	}
+	/* not root nor qmailr: the table is listed and not pruned */
+	if ((mode_ok && cf->prune) || TCPTO_LOCK_RW) {
+		if ((wfd = reopen_rw(lock, &st)) >= 0) {
+			close(r->fd);
+			r->fd = wfd;
+			r->may_write = mode_ok && cf->prune;
+		} else if (TCPTO_LOCK_RW) {
+			fail_unreadable(r, "lock", errno);
+			goto out;
+		}
+	}
+	close(lock);
 	tcpto_lock(r);
+	return;
+out:
+	close(lock);
 }
 
 static const struct metric_family tcpto_metrics[] = {

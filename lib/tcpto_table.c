@@ -6,7 +6,7 @@
 #define CLASSIC_REC 16
 #define SQMAIL_REC 32
 
-static const char *const layout_names[] = { "unknown", "classic", "sqmail" };
+static const char *const layout_names[] = { "unknown", "classic", "sqmail", "empty" };
 
 const char *
 tcpto_layout_name(enum tcpto_layout l)
@@ -121,9 +121,10 @@ tcpto_decode(const void *buf, size_t len, struct tcpto_table *t)
 	memset(t, 0, sizeof(*t));
 	if (len != TCPTO_SIZE)
 		return TCPTO_UNKNOWN;
+	/* zeroed by qmail-tcpok or at qmail-send's start: either layout */
 	if (zero(b, len)) {
 		decode_as(b, t, TCPTO_CLASSIC);
-		return TCPTO_CLASSIC;
+		return t->layout = TCPTO_EMPTY;
 	}
 	/* Both readings fit only if every classic address is a network address
 	 * like 10.0.0.0, which no mail host has: s/qmail wins the tie. */
@@ -138,7 +139,7 @@ tcpto_decode(const void *buf, size_t len, struct tcpto_table *t)
 void
 tcpto_encode(enum tcpto_layout l, const struct tcpto_rec *r, unsigned char *out)
 {
-	if (l == TCPTO_CLASSIC) {
+	if (l == TCPTO_CLASSIC || l == TCPTO_EMPTY) {
 		memset(out, 0, CLASSIC_REC);
 		if (r->empty)
 			return;

@@ -19,7 +19,9 @@
 #define TCPTO_WINDOW 5824	/* ((60 + 31) << 6): qmail-remote's longest skip */
 #define TCPTO_ADDRSTR 46	/* INET6_ADDRSTRLEN */
 
-enum tcpto_layout { TCPTO_UNKNOWN, TCPTO_CLASSIC, TCPTO_SQMAIL };
+/* TCPTO_EMPTY: every byte zero, which either layout may be; decoded as
+ * classic (64 empty records of 16 bytes). */
+enum tcpto_layout { TCPTO_UNKNOWN, TCPTO_CLASSIC, TCPTO_SQMAIL, TCPTO_EMPTY };
 
 /* Address-family bytes s/qmail writes: AF_INET, and AF_INET6 of each system. */
 #define TCPTO_AF_INET 2
@@ -46,7 +48,7 @@ struct tcpto_table {
 
 const char *tcpto_layout_name(enum tcpto_layout);
 /* Detects the layout from the size and the plausibility of every record;
- * TCPTO_UNKNOWN (t->slots 0) when it fits none. An all-zero table is classic. */
+ * TCPTO_UNKNOWN (t->slots 0) when it fits none; TCPTO_EMPTY when all zero. */
 enum tcpto_layout tcpto_decode(const void *buf, size_t len, struct tcpto_table *t);
 /* The record's bytes in a layout (reclen bytes); for tests and round trips. */
 void tcpto_encode(enum tcpto_layout, const struct tcpto_rec *, unsigned char *out);

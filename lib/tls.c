@@ -6,14 +6,18 @@
  * check's metrics. */
 #include "tls.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -25,13 +29,19 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "checkstate.h"
+#include "dnsmsg.h"
 #include "metrics.h"
 #include "resolv.h"
+#include "safefile.h"
 #include "tlsproto.h"
 
 #define TLS_MAXTARGETS 32
 #define TLS_MAXFILES 16
 #define TLS_MAXCHAIN 8
+#define TLS_TARGETLEN 600	/* PROTO://HOST:PORT/SNI */
+#define TLS_STATEFILE "tls.seen"
+#define TLS_STATEMAX (TLS_MAXTARGETS * 2 * TLS_TARGETLEN)
 
 /* every event code of the check */
 #define EV_OK			"ok"
@@ -55,6 +65,7 @@
 #define EV_TLSA_NO_ROLLOVER	"tlsa-no-rollover"
 #define EV_TLSA_LOOKUP_FAILED	"tlsa-lookup-failed"
 #define EV_SETUP_FAILED		"setup-failed"
+#define EV_SEEN_LISTENING	"seen-listening"
 
 static const char *const tls_events[] = {
 	EV_OK, EV_NOT_LISTENING, EV_CONNECT_FAILED, EV_NO_BANNER, EV_BUSY,
@@ -62,7 +73,7 @@ static const char *const tls_events[] = {
 	EV_HANDSHAKE_FAILED, EV_PROTOCOL_OLD, EV_CERT_EXPIRED, EV_CERT_EXPIRING,
 	EV_CERT_UNTRUSTED, EV_CERT_NAME_MISMATCH, EV_CERT_DIFFERS, EV_CERTFILE_BAD,
 	EV_TLSA_MATCH, EV_TLSA_MISMATCH, EV_TLSA_NO_ROLLOVER, EV_TLSA_LOOKUP_FAILED,
-	EV_SETUP_FAILED, NULL
+	EV_SETUP_FAILED, EV_SEEN_LISTENING, NULL
 };
 
 static const struct confvar var_targets = { "MAINTD_TLS_TARGETS",
@@ -82,19 +93,47 @@ static const struct confvar *const tls_vars[] = {
 	&var_certfiles, &var_timeout, &var_spread, &var_dane, &conf_dns_servers, NULL
 };
 
-/* the check's configuration value (run->config) */
+struct diskcert {
+	const char *file;
+	X509 *cert[TLS_MAXCHAIN];	/* leaf first */
+	unsigned n;
+	int errnum;		/* unreadable: errno, or -1 no certificate in it */
+};
+
+/* What the check remembers from one run to the next: which targets have been
+ * seen listening (a service that ran and stopped is not one the site does not
+ * run). In the config value (each process its copy), changed by the runs;
+ * the root process keeps it in MAINTD_STATE/tls.seen (tls_seen_update). */
+struct tls_memory {
+	unsigned char seen[TLS_MAXTARGETS];
+	int dirty;		/* changed since the file was written */
+};
+
+/* the check's configuration value (run->config): everything a run needs
+ * from the filesystem is read here, so that a run opens no file */
 struct tlsconf {
 	struct tls_target target[TLS_MAXTARGETS];
+	char tname[TLS_MAXTARGETS][TLS_TARGETLEN];	/* as logged */
+	/* a target the operator named (MAINTD_TLS_TARGETS), or smtp on port 25:
+	 * not listening is crit; the other defaults once seen listening */
+	unsigned char required[TLS_MAXTARGETS];
 	unsigned ntargets;
 	char certfile[TLS_MAXFILES][PATH_MAX];
 	unsigned ncertfiles;
+	struct diskcert disk[TLS_MAXFILES];	/* MAINTD_TLS_CERTFILES, as read */
 	unsigned long warn_days, crit_days, timeout, spread, dane;
 	char name[256];		/* MAINTD_TLS_NAME; "": control/me */
 	char cafile[PATH_MAX], capath[PATH_MAX];
+	X509_STORE *store;	/* the trusted CAs, every one loaded */
 	char *servers;		/* MAINTD_DNS_SERVERS */
+	struct resolv_chan *chan;	/* for TLSA; NULL: no smtp target or no DANE */
+	int chan_errno;		/* or why there is none */
+	char chan_err[256];
+	char state[PATH_MAX];	/* MAINTD_STATE ("": none) */
+	struct tls_memory mem;
 };
 
-enum { TLS_M_EXPIRY, TLS_M_OK };
+enum { TLS_M_EXPIRY, TLS_M_OK, TLS_M_NOTAFTER };
 
 static const struct metric_family tls_metrics[] = {
 	[TLS_M_EXPIRY] = { "qmail_tls_cert_expiry_seconds", METRIC_GAUGE,
@@ -103,6 +142,9 @@ static const struct metric_family tls_metrics[] = {
 	[TLS_M_OK] = { "qmail_tls_probe_ok", METRIC_GAUGE,
 	    "1 when the last TLS probe of the target succeeded.", { "target", NULL },
 	    NULL, "", PERF_NONE, 0 },
+	[TLS_M_NOTAFTER] = { "qmail_tls_cert_not_after_timestamp_seconds", METRIC_GAUGE,
+	    "Unix time the certificate of the probed service expires (its notAfter).",
+	    { "target", NULL }, NULL, "", PERF_NONE, 0 },
 	{ NULL }
 };
 
@@ -116,18 +158,13 @@ static const char *const phase_names[] = {
 	"ehlo-tls", "capa", "stls", "capa-tls", "quit", "done"
 };
 
-struct diskcert {
-	const char *file;
-	X509 *cert[TLS_MAXCHAIN];	/* leaf first */
-	unsigned n;
-};
-
 struct tlsrun;
 
 struct probe {
 	struct tlsrun *run;
 	const struct tls_target *t;
-	char target[600];	/* PROTO://HOST:PORT[/SNI] for the log */
+	unsigned index;		/* of the target in the configuration */
+	const char *target;	/* PROTO://HOST:PORT[/SNI] for the log */
 	const char *name;	/* the name the certificate must carry */
 	enum phase phase;
 	int tls;		/* the TLS session is up */
@@ -136,7 +173,10 @@ struct probe {
 	int seen;		/* a finding of the target was emitted */
 	int failed;		/* it got no TLS session (probe_fail and its kin) */
 	int has_days;		/* a finding told the certificate's days */
+	int absent;		/* an optional target not listening: no sample */
 	long days;
+	int has_not_after;	/* its certificate was read: whatever else was found */
+	time_t not_after;
 	int capa_status;	/* POP3: CAPA's +OK seen */
 	struct event *timer;
 	struct bufferevent *bev;
@@ -153,14 +193,12 @@ struct probe {
 struct tlsrun {
 	struct check_run *cr;
 	const struct tlsconf *cf;
+	struct tls_memory *mem;	/* the config value's: this process's memory */
 	SSL_CTX *ctx;
-	X509_STORE *store;
 	struct resolv *resolv;
 	unsigned pending;
 	int unknown;		/* some result is unknown: clear nothing */
 	char name[256];
-	struct diskcert disk[TLS_MAXFILES];
-	unsigned ndisk;
 	struct probe probe[TLS_MAXTARGETS];
 	unsigned nprobe;
 };
@@ -187,6 +225,7 @@ add_target(const char *item, size_t len, void *arg)
 		return conf_set_err(c->err, var_targets.name, value, "too-many");
 	if (tls_target_parse(item, len, &cf->target[cf->ntargets], &why) < 0)
 		return conf_set_err(c->err, var_targets.name, value, why);
+	tls_target_format(&cf->target[cf->ntargets], cf->tname[cf->ntargets], TLS_TARGETLEN);
 	cf->ntargets++;
 	return 0;
 }
@@ -220,13 +259,232 @@ tls_conf_string(const struct confvar *v, char *buf, size_t size, struct conf_err
 	return 0;
 }
 
+/* MAINTD_TLS_CERTFILES, read now: the certificates a run compares with
+ * what is served (a renewed file is seen after svc -h or a restart). */
+static void
+load_disk(struct tlsconf *cf)
+{
+	struct diskcert *d;
+	unsigned i;
+	X509 *x;
+	FILE *fp;
+
+	for (i = 0; i < cf->ncertfiles; i++) {
+		d = &cf->disk[i];
+		d->file = cf->certfile[i];
+		if (!(fp = fopen(d->file, "re"))) {
+			d->errnum = errno ? errno : EIO;
+			continue;
+		}
+		while (d->n < TLS_MAXCHAIN && (x = PEM_read_X509(fp, NULL, NULL, NULL)))
+			d->cert[d->n++] = x;
+		fclose(fp);
+		ERR_clear_error();
+		if (d->n == 0)
+			d->errnum = -1;
+	}
+}
+
+/* The trusted CAs, all loaded now: OpenSSL's hashed-directory lookup would
+ * open files while verifying, which a chrooted run cannot. Each file once
+ * (the hash links of a directory lead to files already read). */
+struct ca_loader {
+	X509_STORE *store;
+	X509_LOOKUP *lookup;
+	struct { dev_t dev; ino_t ino; } *seen;
+	size_t nseen, cap;
+};
+
+static int
+ca_count(X509_STORE *store)
+{
+	return sk_X509_OBJECT_num(X509_STORE_get0_objects(store));
+}
+
+/* One PEM file: 1 read (certificates added or not), 0 already read, -1
+ * (errno) not a readable regular file. */
+static int
+ca_file(struct ca_loader *l, const char *path)
+{
+	struct stat st;
+	size_t i;
+	void *p;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	for (i = 0; i < l->nseen; i++)
+		if (l->seen[i].dev == st.st_dev && l->seen[i].ino == st.st_ino)
+			return 0;
+	if (l->nseen == l->cap) {
+		if (!(p = realloc(l->seen, (l->cap * 2 + 64) * sizeof(*l->seen))))
+			return -1;
+		l->seen = p;
+		l->cap = l->cap * 2 + 64;
+	}
+	l->seen[l->nseen].dev = st.st_dev;
+	l->seen[l->nseen++].ino = st.st_ino;
+	X509_load_cert_crl_file(l->lookup, path, X509_FILETYPE_PEM);
+	ERR_clear_error();	/* a file of keys or text adds nothing */
+	return 1;
+}
+
+/* Every regular file of the directory (names with a leading dot skipped). */
+static int
+ca_dir(struct ca_loader *l, const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (!(d = opendir(dir)))
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			ca_file(l, path);
+	closedir(d);
+	return 0;
+}
+
+/* MAINTD_TLS_CAFILE, MAINTD_TLS_CAPATH, or the system's store (OpenSSL's
+ * default file and directories, or SSL_CERT_FILE, SSL_CERT_DIR). A path
+ * given that is not there, or holds no certificate, is bad-config. */
+static int
+load_store(struct tlsconf *cf, struct conf_err *err)
+{
+	struct ca_loader l = { NULL, NULL, NULL, 0, 0 };
+	const char *file, *dir;
+	char dirs[PATH_MAX], *p, *next;
+	int n;
+
+	if (!(l.store = cf->store = X509_STORE_new()) ||
+	    !(l.lookup = X509_STORE_add_lookup(l.store, X509_LOOKUP_file())))
+		return conf_set_errno(err, var_cafile.name, cf->cafile, ENOMEM);
+	if (*cf->cafile) {
+		n = ca_count(l.store);
+		if (ca_file(&l, cf->cafile) < 0) {
+			conf_set_errno(err, var_cafile.name, cf->cafile, errno);
+			goto fail;
+		}
+		if (ca_count(l.store) == n) {
+			conf_set_err(err, var_cafile.name, cf->cafile, "no-certificate");
+			goto fail;
+		}
+	}
+	if (*cf->capath) {
+		n = ca_count(l.store);
+		if (ca_dir(&l, cf->capath) < 0) {
+			conf_set_errno(err, var_capath.name, cf->capath, errno);
+			goto fail;
+		}
+		if (ca_count(l.store) == n) {
+			conf_set_err(err, var_capath.name, cf->capath, "no-certificate");
+			goto fail;
+		}
+	}
+	if (!*cf->cafile && !*cf->capath) {
+		/* the system's: what is missing is skipped, as OpenSSL does */
+		if (!(file = getenv(X509_get_default_cert_file_env())) || !*file)
+			file = X509_get_default_cert_file();
+		ca_file(&l, file);
+		if (!(dir = getenv(X509_get_default_cert_dir_env())) || !*dir)
+			dir = X509_get_default_cert_dir();
+		snprintf(dirs, sizeof(dirs), "%s", dir);
+		for (p = dirs; p; p = next) {
+			if ((next = strchr(p, ':')))
+				*next++ = 0;
+			if (*p)
+				ca_dir(&l, p);
+		}
+	}
+	free(l.seen);
+	ERR_clear_error();
+	return 0;
+fail:
+	free(l.seen);
+	ERR_clear_error();
+	return -1;
+}
+
+/* tls.seen: one target per line, as logged; those of this configuration
+ * are marked seen. */
+static int
+seen_line(const char *line, size_t len, void *arg)
+{
+	struct tlsconf *cf = arg;
+	unsigned i;
+
+	for (i = 0; i < cf->ntargets; i++)
+		if (strlen(cf->tname[i]) == len && memcmp(cf->tname[i], line, len) == 0)
+			cf->mem.seen[i] = 1;
+	return 0;
+}
+
+int
+tls_seen_parse(const char *buf, size_t len,
+    int (*fn)(const char *target, size_t len, void *arg), void *arg)
+{
+	return control_lines(buf, len, fn, arg);
+}
+
+static int
+seen_save(struct tlsconf *cf, int dirfd)
+{
+	char buf[TLS_MAXTARGETS * (TLS_TARGETLEN + 1)];
+	size_t o = 0;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < cf->ntargets; i++)
+		if (cf->mem.seen[i])
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s\n", cf->tname[i]);
+	if ((r = safe_replace(dirfd, TLS_STATEFILE, buf, o, 0600)) == 0)
+		cf->mem.dirty = 0;
+	return r;
+}
+
+int
+tls_seen_update(int statedir, void *config, const struct finding *f)
+{
+	struct tlsconf *cf = config;
+	const char *t;
+	size_t len;
+	unsigned i;
+
+	if (!cf || !f->event || strcmp(f->event, EV_SEEN_LISTENING) != 0 ||
+	    !(t = checkstate_field(f, "target", &len)))
+		return 0;
+	/* only a target of this configuration: a probe process cannot name others */
+	for (i = 0; i < cf->ntargets; i++)
+		if (strlen(cf->tname[i]) == len && memcmp(cf->tname[i], t, len) == 0)
+			break;
+	if (i == cf->ntargets || (cf->mem.seen[i] && !cf->mem.dirty))
+		return 0;
+	cf->mem.seen[i] = 1;
+	cf->mem.dirty = 1;
+	if (statedir < 0)
+		return 0;
+	return seen_save(cf, statedir) == 0 ? 1 : -1;
+}
+
 static void
 tls_config_free(void *p)
 {
 	struct tlsconf *cf = p;
+	unsigned i, k;
 
-	if (cf)
-		free(cf->servers);
+	if (!cf)
+		return;
+	for (i = 0; i < cf->ncertfiles; i++)
+		for (k = 0; k < cf->disk[i].n; k++)
+			X509_free(cf->disk[i].cert[k]);
+	X509_STORE_free(cf->store);
+	resolv_chan_free(cf->chan);
+	free(cf->servers);
 	free(cf);
 }
 
@@ -235,10 +493,21 @@ tls_configure(const struct conf *c, struct conf_err *err)
 {
 	struct tlsconf *cf;
 	struct tls_confctx cc = { NULL, err };
+	const char *targets = getenv(var_targets.name);
+	char *text;
+	size_t len;
+	unsigned i;
 
-	(void)c;
+	/* OpenSSL reads openssl.cnf (and whatever it loads) now, once: never
+	 * in a run. And glibc reads /etc/localtime at the first gmtime_r (a
+	 * certificate's dates) unless its time zone is set up already. */
+	tzset();
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL)) {
+		conf_set_err(err, var_targets.name, "", "openssl-init");
+		return NULL;
+	}
 	if (!(cf = calloc(1, sizeof(*cf))) || !(cf->servers = strdup(conf_value(&conf_dns_servers)))) {
-		conf_set_err(err, var_targets.name, "", "out-of-memory");
+		conf_set_errno(err, var_targets.name, "", ENOMEM);
 		goto bad;
 	}
 	cc.cf = cf;
@@ -258,10 +527,32 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	    tls_conf_string(&var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
 	    tls_conf_string(&var_capath, cf->capath, sizeof(cf->capath), err) < 0)
 		goto bad;
+	if (*cf->name && !dnsmsg_name_ok(cf->name, strlen(cf->name))) {
+		conf_set_err(err, var_name.name, cf->name,
+		    strlen(cf->name) > 253 ? "too-long" : "bad-name");
+		goto bad;
+	}
 	if (!resolv_servers_ok(cf->servers)) {
 		conf_set_err(err, conf_dns_servers.name, cf->servers,
 		    "want IP, IP:PORT or [IPv6]:PORT");
 		goto bad;
+	}
+	for (i = 0; i < cf->ntargets; i++)
+		cf->required[i] = (targets && *targets) ||
+		    (cf->target[i].proto == TLSPROTO_SMTP && cf->target[i].port == 25);
+	if (load_store(cf, err) < 0)
+		goto bad;
+	load_disk(cf);
+	for (i = 0; i < cf->ntargets && cf->target[i].proto != TLSPROTO_SMTP; i++)
+		;
+	/* the resolver for TLSA records: the system's servers, read now */
+	if (cf->dane && i < cf->ntargets && !(cf->chan = resolv_chan_new(cf->servers,
+	    (unsigned)(cf->timeout * 1000), cf->chan_err, sizeof(cf->chan_err))))
+		cf->chan_errno = errno;	/* the run says it (tlsa-lookup-failed) */
+	snprintf(cf->state, sizeof(cf->state), "%s", c->state);
+	if ((text = checkstate_read(cf->state, TLS_STATEFILE, TLS_STATEMAX, &len))) {
+		tls_seen_parse(text, len, seen_line, cf);
+		free(text);
 	}
 	return cf;
 bad:
@@ -279,6 +570,17 @@ tls_cert_days(const X509 *x, long *days)
 	if (!ASN1_TIME_diff(&d, &s, NULL, X509_get0_notAfter(x)))
 		return -1;
 	*days = d;
+	return 0;
+}
+
+int
+tls_cert_not_after(const X509 *x, time_t *when)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+		return -1;
+	*when = timegm(&tm);
 	return 0;
 }
 
@@ -500,6 +802,7 @@ probe_examine_cert(struct probe *p, SSL *ssl, X509 *leaf)
 	long days;
 
 	tls_name_string(X509_get_subject_name(leaf), subject, sizeof(subject));
+	p->has_not_after = tls_cert_not_after(leaf, &p->not_after) == 0;
 	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
 		probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_CERT_EXPIRED);
 		if (tls_cert_days(leaf, &days) == 0)
@@ -520,7 +823,7 @@ probe_examine_cert(struct probe *p, SSL *ssl, X509 *leaf)
 		probe_emit(p, &f);
 	}
 	if ((vc = X509_STORE_CTX_new()) &&
-	    X509_STORE_CTX_init(vc, r->store, leaf, SSL_get_peer_cert_chain(ssl))) {
+	    X509_STORE_CTX_init(vc, r->cf->store, leaf, SSL_get_peer_cert_chain(ssl))) {
 		/* expiry is its own finding */
 		X509_STORE_CTX_set_flags(vc, X509_V_FLAG_NO_CHECK_TIME);
 		if (X509_verify_cert(vc) != 1) {
@@ -561,22 +864,22 @@ disk_rollover_ok(const struct diskcert *d, const struct tlsa_set *s)
 static void
 probe_examine_disk(struct probe *p, X509 *leaf)
 {
-	struct tlsrun *r = p->run;
+	const struct tlsconf *cf = p->run->cf;
 	struct finding f;
 	unsigned i;
 
-	for (i = 0; i < r->ndisk; i++)
-		if (X509_cmp(r->disk[i].cert[0], leaf) == 0)
+	for (i = 0; i < cf->ncertfiles; i++)
+		if (cf->disk[i].n && X509_cmp(cf->disk[i].cert[0], leaf) == 0)
 			return;
-	for (i = 0; i < r->ndisk; i++) {
-		if (!disk_is_for(&r->disk[i], leaf, p->name))
+	for (i = 0; i < cf->ncertfiles; i++) {
+		if (!cf->disk[i].n || !disk_is_for(&cf->disk[i], leaf, p->name))
 			continue;
 		probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_CERT_DIFFERS);
-		finding_add(&f, "file", r->disk[i].file);
+		finding_add(&f, "file", cf->disk[i].file);
 		probe_emit(p, &f);
-		if (p->tlsa && p->tlsa->n && !disk_rollover_ok(&r->disk[i], p->tlsa)) {
+		if (p->tlsa && p->tlsa->n && !disk_rollover_ok(&cf->disk[i], p->tlsa)) {
 			probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_TLSA_NO_ROLLOVER);
-			finding_add(&f, "file", r->disk[i].file);
+			finding_add(&f, "file", cf->disk[i].file);
 			probe_emit(p, &f);
 		}
 	}
@@ -933,6 +1236,36 @@ on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* Nothing accepts connections on the port (refused, or no answer to the
+ * SYN): a service the site does not run, unless the operator named it, it
+ * is smtp on port 25, or it has been seen listening. */
+static void
+probe_not_listening(struct probe *p, const char *reason)
+{
+	int required = p->run->cf->required[p->index] || p->run->mem->seen[p->index];
+
+	if (!required)
+		p->absent = 1;	/* no probe_ok sample: no service, not a failed one */
+	probe_fail(p, required ? LEVEL_CRIT : LEVEL_INFO, EV_NOT_LISTENING, "reason", reason);
+}
+
+/* Connected: the target is listening. The first time, the memo the root
+ * process keeps (tls_seen_update). */
+static void
+probe_listening(struct probe *p)
+{
+	struct tlsrun *r = p->run;
+	struct finding f;
+
+	if (r->mem->seen[p->index])
+		return;
+	r->mem->seen[p->index] = 1;
+	r->mem->dirty = 1;
+	finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, EV_SEEN_LISTENING);
+	finding_add(&f, "target", p->target);
+	run_emit(r->cr, &f);
+}
+
 static void
 probe_closed(struct probe *p, short what)
 {
@@ -942,7 +1275,7 @@ probe_closed(struct probe *p, short what)
 	switch (p->phase) {
 	case P_CONNECT:
 		if (EVUTIL_SOCKET_ERROR() == ECONNREFUSED) {
-			probe_fail(p, LEVEL_INFO, EV_NOT_LISTENING, NULL, NULL);
+			probe_not_listening(p, "refused");
 			break;
 		}
 		if ((errnum = probe_ssl_error(p, why, sizeof(why))))
@@ -987,6 +1320,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 			probe_handshake_done(p);
 			return;
 		}
+		probe_listening(p);
 		if (tlsproto_is_implicit(p->t->proto))
 			probe_upgrade(p);
 		else {
@@ -1092,7 +1426,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		probe_go_tls(p);
 		return;
 	case P_CONNECT:
-		probe_fail(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", "timeout");
+		probe_not_listening(p, "timeout");
 		break;
 	case P_GREETING:
 		probe_fail(p, LEVEL_CRIT, EV_NO_BANNER, NULL, NULL);
@@ -1136,18 +1470,12 @@ static void
 tls_cleanup(struct check_run *cr)
 {
 	struct tlsrun *r = cr->state;
-	unsigned i, k;
+	unsigned i;
 
 	for (i = 0; i < r->nprobe; i++)
 		probe_free(&r->probe[i]);
 	resolv_free(r->resolv);
 	r->resolv = NULL;
-	for (i = 0; i < r->ndisk; i++)
-		for (k = 0; k < r->disk[i].n; k++)
-			X509_free(r->disk[i].cert[k]);
-	r->ndisk = 0;
-	X509_STORE_free(r->store);
-	r->store = NULL;
 	SSL_CTX_free(r->ctx);
 	r->ctx = NULL;
 }
@@ -1156,7 +1484,15 @@ static void
 tls_finish(struct check_run *cr)
 {
 	const struct tlsrun *r = cr->state;
+	int fd;
 
+	/* Without a probe process the run is the root process: it keeps the
+	 * memory itself. In the probe process (not root) the root process does,
+	 * from the memos (tls_seen_update). */
+	if (r->mem->dirty && geteuid() == 0 && (fd = checkstate_dir(r->cf->state)) >= 0) {
+		seen_save((struct tlsconf *)r->cf, fd);
+		close(fd);
+	}
 	run_done(cr, r->unknown ? CHECK_FAILED : CHECK_OK);
 }
 
@@ -1180,7 +1516,7 @@ static void
 tls_samples(const struct check_run *cr, struct metrics *m)
 {
 	const struct tlsrun *r = cr->state;
-	const struct probe *p, *q, *days;
+	const struct probe *p, *q, *days, *cert;
 	unsigned i, k;
 	int seen, failed;
 
@@ -1191,16 +1527,21 @@ tls_samples(const struct check_run *cr, struct metrics *m)
 		if (k < i)
 			continue;
 		seen = failed = 0;
-		days = NULL;
+		days = cert = NULL;
 		for (k = i; k < r->nprobe; k++) {
 			q = &r->probe[k];
-			if (strcmp(q->target, p->target) != 0)
+			if (strcmp(q->target, p->target) != 0 || q->absent)
 				continue;
 			seen |= q->seen;
 			failed |= q->failed;
 			if (q->has_days)
 				days = q;
+			if (q->has_not_after)
+				cert = q;
 		}
+		if (cert)
+			metrics_set(m, &tls_metrics[TLS_M_NOTAFTER], p->target, NULL,
+			    (double)cert->not_after);
 		if (days) {
 			metrics_set(m, &tls_metrics[TLS_M_EXPIRY], p->target, NULL,
 			    (double)days->days * 86400);
@@ -1212,57 +1553,27 @@ tls_samples(const struct check_run *cr, struct metrics *m)
 	}
 }
 
-static int
-load_disk(struct tlsrun *r)
+/* What configure could not read of MAINTD_TLS_CERTFILES. */
+static void
+say_disk(struct tlsrun *r)
 {
-	struct diskcert *d;
+	const struct diskcert *d;
 	struct finding f;
 	unsigned i;
-	int errnum = 0;
-	X509 *x;
-	FILE *fp;
 
 	for (i = 0; i < r->cf->ncertfiles; i++) {
-		d = &r->disk[r->ndisk];
-		d->file = r->cf->certfile[i];
-		d->n = 0;
-		if ((fp = fopen(d->file, "r"))) {
-			while (d->n < TLS_MAXCHAIN && (x = PEM_read_X509(fp, NULL, NULL, NULL)))
-				d->cert[d->n++] = x;
-			fclose(fp);
-		} else
-			errnum = errno;
-		ERR_clear_error();
-		if (d->n == 0) {
-			finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_CERTFILE_BAD);
-			finding_add(&f, "file", d->file);
-			finding_subject(&f);
-			if (fp)
-				finding_add(&f, "reason", "no-certificate");
-			else
-				finding_error(&f, errnum);
-			run_emit(r->cr, &f);
+		d = &r->cf->disk[i];
+		if (!d->errnum)
 			continue;
-		}
-		r->ndisk++;
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_CERTFILE_BAD);
+		finding_add(&f, "file", d->file);
+		finding_subject(&f);
+		if (d->errnum < 0)
+			finding_add(&f, "reason", "no-certificate");
+		else
+			finding_error(&f, d->errnum);
+		run_emit(r->cr, &f);
 	}
-	return 0;
-}
-
-static int
-setup_store(struct tlsrun *r)
-{
-	const char *file = r->cf->cafile, *path = r->cf->capath;
-
-	if (!(r->store = X509_STORE_new()))
-		return -1;
-	if (!*file && !*path)
-		return X509_STORE_set_default_paths(r->store) == 1 ? 0 : -1;
-	if (*file && X509_STORE_load_file(r->store, file) != 1)
-		return -1;
-	if (*path && X509_STORE_load_path(r->store, path) != 1)
-		return -1;
-	return 0;
 }
 
 static int
@@ -1270,8 +1581,10 @@ setup_ctx(struct tlsrun *r)
 {
 	/* accept whatever the service offers, so that old protocols and bad
 	 * certificates are reported rather than refused */
-	if (!(r->ctx = SSL_CTX_new(TLS_client_method())) ||
-	    !SSL_CTX_set_min_proto_version(r->ctx, TLS1_VERSION) ||
+	if (!(r->ctx = SSL_CTX_new(TLS_client_method())))
+		return -1;
+	SSL_CTX_set1_cert_store(r->ctx, r->cf->store);	/* loaded by configure */
+	if (!SSL_CTX_set_min_proto_version(r->ctx, TLS1_VERSION) ||
 	    !SSL_CTX_set_cipher_list(r->ctx, "ALL:@SECLEVEL=0") ||
 	    SSL_CTX_dane_enable(r->ctx) <= 0)
 		return -1;
@@ -1300,17 +1613,17 @@ setup_failed(struct tlsrun *r, const char *reason)
 }
 
 static void
-probe_init(struct tlsrun *r, struct probe *p, const struct tls_target *t)
+probe_init(struct tlsrun *r, struct probe *p, unsigned index)
 {
+	const struct tls_target *t = &r->cf->target[index];
 	struct timeval tv = { 0, 0 };
 	unsigned ms;
-	int v6 = strchr(t->host, ':') != NULL;
 
 	p->run = r;
 	p->t = t;
+	p->index = index;
 	p->phase = P_DELAY;
-	snprintf(p->target, sizeof(p->target), "%s://%s%s%s:%u%s%s", tlsproto_name(t->proto),
-	    v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, *t->sni ? "/" : "", t->sni);
+	p->target = r->cf->tname[index];
 	p->name = *t->sni ? t->sni : r->name;
 	/* services are not hit in lockstep */
 	ms = r->cf->spread ? arc4random_uniform((uint32_t)r->cf->spread * 1000) : 0;
@@ -1324,11 +1637,11 @@ tls_start(struct check_run *cr)
 {
 	struct tlsrun *r = cr->state;
 	const struct tlsconf *cf = cr->config;
-	char err[256];
 	unsigned i;
 
 	r->cr = cr;
 	r->cf = cf;
+	r->mem = (struct tls_memory *)&cf->mem;	/* a malloc'd value: ours to change */
 	snprintf(r->name, sizeof(r->name), "%s", *cf->name ? cf->name : cr->conf->me);
 	if (!*r->name)
 		snprintf(r->name, sizeof(r->name), "localhost");
@@ -1336,28 +1649,25 @@ tls_start(struct check_run *cr)
 		setup_failed(r, "ssl-context");
 		return;
 	}
-	if (setup_store(r) < 0) {
-		setup_failed(r, "ca-store");
-		return;
-	}
 	for (i = 0; i < cf->ntargets; i++)
 		if (cf->target[i].proto == TLSPROTO_SMTP)
 			break;
-	if (cf->dane && i < cf->ntargets && !(r->resolv = resolv_new(cr->base, cf->servers,
-	    (unsigned)(cf->timeout * 1000), err, sizeof(err)))) {
+	if (cf->dane && i < cf->ntargets && (!cf->chan || !(r->resolv = resolv_open(cr->base,
+	    cf->chan)))) {
 		struct finding f;
+		int e = cf->chan ? errno : cf->chan_errno;
 
 		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_TLSA_LOOKUP_FAILED);
 		finding_add(&f, "status", "no-resolver");
 		finding_subject(&f);
-		if (errno)
-			finding_error(&f, errno);
+		if (e)
+			finding_error(&f, e);
 		else
-			finding_add(&f, "reason", err);
+			finding_add(&f, "reason", cf->chan_err);
 		run_emit(cr, &f);
 		r->unknown = 1;
 	}
-	load_disk(r);
+	say_disk(r);
 	r->nprobe = r->pending = cf->ntargets;
 	for (i = 0; i < cf->ntargets; i++)
 		if (!(r->probe[i].timer = evtimer_new(cr->base, on_timer, &r->probe[i]))) {
@@ -1365,13 +1675,14 @@ tls_start(struct check_run *cr)
 			return;
 		}
 	for (i = 0; i < cf->ntargets; i++)
-		probe_init(r, &r->probe[i], &cf->target[i]);
+		probe_init(r, &r->probe[i], i);
 	if (r->nprobe == 0)
 		tls_finish(cr);
 }
 
 const struct check check_tls = {
 	.name = "tls",
+	.where = CHECK_PROBE,
 	.interval = 0,
 	.timeout = 300,
 	.vars = tls_vars,
@@ -1383,4 +1694,5 @@ const struct check check_tls = {
 	.cleanup = tls_cleanup,
 	.metrics = tls_metrics,
 	.samples = tls_samples,
+	.memo = tls_seen_update,
 };

@@ -1,8 +1,11 @@
 #include "tlsproto.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "dnsmsg.h"
 
 static const struct {
 	const char *name;
@@ -55,17 +58,21 @@ target_proto(const char *s, size_t len, enum tlsproto *p)
 static int
 target_sni(const char *s, size_t len, struct tls_target *t)
 {
-	size_t i;
-
-	if (len == 0 || len >= sizeof(t->sni))
+	if (len >= sizeof(t->sni) || !dnsmsg_name_ok(s, len))
 		return -1;
-	for (i = 0; i < len; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' && s[i] != '.')
-			return -1;
 	memcpy(t->sni, s, len);
 	t->sni[len] = 0;
 	return 0;
+}
+
+size_t
+tls_target_format(const struct tls_target *t, char *buf, size_t size)
+{
+	int v6 = strchr(t->host, ':') != NULL;
+	int n = snprintf(buf, size, "%s://%s%s%s:%u%s%s", tlsproto_name(t->proto),
+	    v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, *t->sni ? "/" : "", t->sni);
+
+	return n < 0 ? 0 : (size_t)n;
 }
 
 int

@@ -24,9 +24,13 @@ struct tls_target {
 	char sni[256];		/* "" when not given */
 };
 
-/* Parses PROTO://HOST:PORT[/SNI-NAME] (HOST an address; [v6]:PORT).
+/* Parses PROTO://HOST:PORT[/SNI-NAME] (HOST an address; [v6]:PORT; the
+ * name a DNS name of at most 253 bytes).
  * 0, or -1 with *why a short reason. */
 int tls_target_parse(const char *s, size_t len, struct tls_target *, const char **why);
+/* The target as the log names it, PROTO://HOST:PORT[/SNI] ([v6]); the
+ * length it needs (snprintf's). */
+size_t tls_target_format(const struct tls_target *, char *buf, size_t size);
 const char *tlsproto_name(enum tlsproto);
 int tlsproto_is_smtp(enum tlsproto);
 int tlsproto_is_implicit(enum tlsproto);

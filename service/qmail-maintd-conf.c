@@ -1,6 +1,9 @@
 /* qmail-maintd-conf ACCT LOGACCT DIR: makes a service directory for
- * qmail-maintd, the way dnscache-conf does. Everything is written, fsync'd
- * and renamed in place; an existing DIR is never touched. */
+ * qmail-maintd, the way dnscache-conf does. The daemon runs as root (the
+ * queue and /dev/kmsg need it); ACCT is the unprivileged account its probe
+ * process runs as (env/MAINTD_PROBEUSER), chrooted to the empty DIR/root
+ * (env/MAINTD_PROBEROOT), like dnscache's Gdnscache and root/. Everything is
+ * written and fsync'd; an existing DIR is never touched. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -81,6 +84,19 @@ env_file(const char *name, const char *value)
 	make_file(path, text, 0644);
 }
 
+static const char *probe_user, *probe_root;
+
+/* The value env/ starts with: the default, or what the arguments say. */
+static const char *
+initial(const struct confvar *v)
+{
+	if (v == &conf_probeuser)
+		return probe_user;
+	if (v == &conf_proberoot)
+		return probe_root;
+	return v->def;
+}
+
 /* One file per variable, at its default. */
 /* A variable that several checks read (MAINTD_DNS_SERVERS) has one file. */
 static int
@@ -105,7 +121,7 @@ env_files(void)
 	size_t k;
 
 	for (i = 0; conf_global_vars[i]; i++)
-		env_file(conf_global_vars[i]->name, conf_global_vars[i]->def);
+		env_file(conf_global_vars[i]->name, initial(conf_global_vars[i]));
 	for (i = 0; (c = maintd_checks[i]); i++) {
 		if (c->interval) {	/* others follow MAINTD_INTERVAL */
 			snprintf(name, sizeof(name), "MAINTD_INTERVAL_%s", c->name);
@@ -156,7 +172,7 @@ daemon_path(void)
 int
 main(int argc, char **argv)
 {
-	char path[PATH_MAX], text[1024];
+	char path[PATH_MAX], root[PATH_MAX], text[1024];
 	struct passwd acct_buf, logacct_buf, *acct, *logacct;
 
 	if (argc != 4) {
@@ -170,6 +186,14 @@ main(int argc, char **argv)
 	}
 	if (!(acct = account(argv[1], &acct_buf)) || !(logacct = account(argv[2], &logacct_buf)))
 		return EXIT_USAGE;
+	if (acct->pw_uid == 0 || acct->pw_gid == 0) {
+		fprintf(stderr, "qmail-maintd-conf: fatal: ACCT runs the probe process: "
+		    "an unprivileged account, not %s\n", acct->pw_name);
+		return EXIT_USAGE;
+	}
+	probe_user = acct->pw_name;
+	path_in(root, sizeof(root), "root");
+	probe_root = root;
 	umask(022);
 	make_dir(dir, 01755, NULL);
 	path_in(path, sizeof(path), "log");
@@ -178,17 +202,14 @@ main(int argc, char **argv)
 	make_dir(path, 0755, logacct);
 	path_in(path, sizeof(path), "env");
 	make_dir(path, 0755, NULL);
+	/* the daemon's, root's: writable by no one else, readable by no one else
+	 * but the status file (0711) */
 	path_in(path, sizeof(path), "state");
-	make_dir(path, 0700, acct);
+	make_dir(path, 0711, NULL);
+	make_dir(root, 0755, NULL);	/* empty: the probe process's / */
 
-	/* ACCT root (the default use): the queue and /dev/kmsg need it */
-	snprintf(text, sizeof(text),
-	    "#!/bin/sh\n"
-	    "exec 2>&1\n"
-	    "exec envdir ./env %s%s%s",
-	    strcmp(acct->pw_name, "root") ? "setuidgid " : "",
-	    strcmp(acct->pw_name, "root") ? acct->pw_name : "",
-	    strcmp(acct->pw_name, "root") ? " " : "");
+	/* as root: the queue and /dev/kmsg need it; the probe process drops to ACCT */
+	snprintf(text, sizeof(text), "#!/bin/sh\nexec 2>&1\nexec envdir ./env ");
 	strncat(text, daemon_path(), sizeof(text) - strlen(text) - 2);
 	strcat(text, "\n");
 	path_in(path, sizeof(path), "run");

@@ -21,11 +21,11 @@ cmake --build build-fuzz -j "$jobs"
 cmake -S . -B build -DMAINTD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 
-echo "== fuzzing, ${FUZZ_SECONDS:-15} s per target"
+echo "== fuzzing, ${FUZZ_SECONDS:-10} s per target"
 for corpus in tests/fuzz/corpus/*/; do
 	name=$(basename "$corpus")
 	new=$(mktemp -d)
-	ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/$name" -max_total_time="${FUZZ_SECONDS:-15}" \
+	ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/$name" -max_total_time="${FUZZ_SECONDS:-10}" \
 	    -max_len=65536 -print_final_stats=0 "$new" "$corpus" > "$new.log" 2>&1 ||
 	    { tail -40 "$new.log"; echo "fuzz target $name failed"; exit 1; }
 	echo "$name: $(grep -Eo 'DONE.*' "$new.log" | tail -1) $(grep -c '' "$new.log") log lines"

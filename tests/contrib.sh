@@ -5,7 +5,7 @@
 #   qmail-maintd writes (grepped from lib/*.c and daemon/*.c), every alert is tested firing
 #   and quiet, the dashboard is JSON on a datasource variable; the dashboard's queries through
 #   promtool's PromQL parser; the Icinga 2 CheckCommand through icinga2 daemon -C; the NRPE
-#   command's form.
+#   command's form; qmail-maintd(8)'s NRPE and Icinga 2 examples are contrib's, word for word.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 start=$(date +%s)
@@ -52,7 +52,25 @@ grep -q 'Instantiated 1 Service' "$tmp/icinga2.log" || { cat "$tmp/icinga2.log";
 echo "== contrib: NRPE"
 line=$(grep -v '^#' "$top/contrib/nrpe/qmail-maintd.cfg" | grep .) || fail "no command in nrpe/qmail-maintd.cfg"
 [ "$(printf '%s\n' "$line" | wc -l)" = 1 ] || fail "nrpe/qmail-maintd.cfg: more than one command"
-printf '%s\n' "$line" | grep -Eq '^command\[[A-Za-z0-9_]+\]=/[^ ]+ .*/var/qmail/bin/qmail-maintd -s -N$' ||
-    fail "nrpe/qmail-maintd.cfg: not command[NAME]=/... /var/qmail/bin/qmail-maintd -s -N: $line"
+printf '%s\n' "$line" | grep -Eq '^command\[[A-Za-z0-9_]+\]=/[^ ]+ .*/var/qmail/bin/qmail-maintd -s -N -t [1-9]$' ||
+    fail "nrpe/qmail-maintd.cfg: not command[NAME]=/... /var/qmail/bin/qmail-maintd -s -N -t N (N < check_nrpe's 10 s): $line"
+
+echo "== contrib: qmail-maintd(8), MONITORING, shows the same commands"
+# (tests/it/contrib_commands.sh runs them, as the nagios user, against a running daemon)
+man8="$top/docs/qmail-maintd.8"
+mline=$(sed -n 's/^\.B command\[qmail_maintd\]=/command[qmail_maintd]=/p' "$man8" | sed 's/\\-/-/g')
+[ "$mline" = "$line" ] || fail "the NRPE command of qmail-maintd(8) is not contrib's:
+  man:     $mline
+  contrib: $line"
+grep -n -- '-1 -N\|\\-1 \\-N' "$man8" | grep -i 'nrpe\|command\[' &&
+    fail "qmail-maintd(8) still gives a -1 -N NRPE command (-s -N is what monitors the daemon)"
+# the CheckCommand object, whitespace aside, as contrib/icinga2 has it
+sed -n '/^object CheckCommand "qmail\\-maintd" {$/,/^}$/p' "$man8" | sed 's/\\-/-/g; s/^[[:space:]]*//' > "$tmp/man.icinga"
+sed -n '/^object CheckCommand "qmail-maintd" {$/,/^}$/p' "$top/contrib/icinga2/qmail-maintd.conf" |
+    sed 's/^[[:space:]]*//' > "$tmp/contrib.icinga"
+[ -s "$tmp/contrib.icinga" ] || fail "no CheckCommand \"qmail-maintd\" in contrib/icinga2/qmail-maintd.conf"
+cmp -s "$tmp/man.icinga" "$tmp/contrib.icinga" ||
+    { diff "$tmp/contrib.icinga" "$tmp/man.icinga"; fail "the Icinga 2 CheckCommand of qmail-maintd(8) is not contrib's"; }
+grep -q '"-s", "-N"' "$tmp/contrib.icinga" || fail "the Icinga 2 CheckCommand does not run -s -N"
 
 echo "contrib.sh: ok ($(($(date +%s) - start)) s)"

@@ -116,6 +116,7 @@ want="./usr/local/share/man/man8/qmail-maintd-conf.8 ./usr/local/share/man/man8/
 echo "== install: the installed programs and pages"
 v=$("$r/var/qmail/bin/qmail-maintd" -V) || fail "qmail-maintd -V exits $?"
 printf '%s\n' "$v" | grep -qx 'qmail-maintd [0-9][0-9.]*' || fail "qmail-maintd -V says: $v"
+check_help "$r/var/qmail/bin/qmail-maintd"
 # Debian's man always searches the default MAINTD_MANDIR
 grep -Eq "^MANDATORY_MANPATH[[:space:]]+$mandir/?\$" /etc/manpath.config ||
     fail "$mandir is not in /etc/manpath.config's MANDATORY_MANPATH"
@@ -126,15 +127,26 @@ for page in qmail-maintd qmail-maintd-conf; do
 	    fail "man does not render $page"
 done
 
-echo "== install: the service directory, both layouts"
-conf="$r/var/qmail/bin/qmail-maintd-conf root qmaill $r/var/qmail/maintd"
-readme_line '/var/qmail/bin/qmail-maintd-conf root qmaill /var/qmail/maintd'
+echo "== install: the probe process's account, the service directory, both layouts"
+readme_line 'groupadd -r qmaintd && useradd -r -g qmaintd -d /nonexistent -s /usr/sbin/nologin qmaintd'
+id qmaintd >/dev/null 2>&1 ||
+    { groupadd -r qmaintd && useradd -r -g qmaintd -d /nonexistent -s /usr/sbin/nologin qmaintd; } ||
+    fail "the README's account line"
+conf="$r/var/qmail/bin/qmail-maintd-conf qmaintd qmaill $r/var/qmail/maintd"
+readme_line '/var/qmail/bin/qmail-maintd-conf qmaintd qmaill /var/qmail/maintd'
 $conf || fail "qmail-maintd-conf exits $?"
 svcdir="$r/var/qmail/maintd"
 grep -qx "exec envdir ./env $r/var/qmail/bin/qmail-maintd" "$svcdir/run" ||
     fail "run does not start the installed qmail-maintd: $(cat "$svcdir/run")"
 [ -x "$svcdir/log/run" ] && [ -d "$svcdir/env" ] && [ -f "$svcdir/env/MAINTD_SERVICES" ] ||
     fail "qmail-maintd-conf made no log/run or env/"
+[ "$(cat "$svcdir/env/MAINTD_PROBEUSER")" = qmaintd ] || fail "env/MAINTD_PROBEUSER is not ACCT"
+[ "$(cat "$svcdir/env/MAINTD_PROBEROOT")" = "$svcdir/root" ] || fail "env/MAINTD_PROBEROOT"
+[ -d "$svcdir/root" ] && [ -z "$(ls -A "$svcdir/root")" ] &&
+    [ "$(stat -c %U:%a "$svcdir/root" "$svcdir/state" | tr '\n' ' ')" = "root:755 root:711 " ] ||
+    fail "root/ and state/: $(stat -c '%n %U:%a' "$svcdir/root" "$svcdir/state")"
+"$r/var/qmail/bin/qmail-maintd-conf" root qmaill "$scratch/refused" 2>/dev/null &&
+    fail "qmail-maintd-conf took root as the probe account"
 # Debian's daemontools-run
 readme_line 'echo /etc/service > /var/qmail/maintd/env/MAINTD_SERVICES'
 readme_line 'ln -s /var/qmail/maintd /etc/service/qmail-maintd'

@@ -67,7 +67,7 @@ ZONE
 nsd_start "$NSD_PORT" example.test "$T/nsd/example.test" 127.in-addr.arpa "$T/nsd/127.in-addr.arpa"
 dns_wait "$NSD_PORT" example.test || fail "nsd did not start"
 
-build/qmail-maintd-conf root qmaill "$S/service/qmail-maintd"
+build/qmail-maintd-conf qmaintd qmaill "$S/service/qmail-maintd"
 E=$S/service/qmail-maintd/env
 echo "$S/qmail" > "$E/QMAILHOME"
 echo "127.0.0.1:$NSD_PORT" > "$E/MAINTD_DNS_SERVERS"

@@ -36,4 +36,7 @@ user qmailp 7793 nofiles
 user qmailq 7794 qmail
 user qmailr 7795 qmail
 user qmails 7796 qmail
+# the probe process's account (MAINTD_PROBEUSER), as README's Install makes it
+group qmaintd 2109
+user qmaintd 7797 qmaintd
 exit 0

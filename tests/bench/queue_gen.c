@@ -1,12 +1,16 @@
-/* queue-gen QUEUEDIR N [SPLIT]: a synthetic qmail queue with qmail's exact
- * layout (owners, modes, lock files, split subdirectories, flat todo/intd/
- * bounce) and N messages whose ids are their inode numbers, in mixed states:
+/* queue-gen QUEUEDIR N [SPLIT [DOMAINS]]: a synthetic qmail queue with qmail's
+ * exact layout (owners, modes, lock files, split subdirectories, flat todo/
+ * intd/bounce) and N messages whose ids are their inode numbers, in mixed states:
  *   70% preprocessed: mess + info + remote (a third also local; some
  *       records done; 5% bouncing)
  *   20% not yet preprocessed: mess + intd + todo
  *   10% being queued: mess (+ intd for half)
  * Message files are made the way qmail-queue makes them: a pid/ file,
- * linked to mess/S/INODE, unlinked. For benchmarks and the yield test. */
+ * linked to mess/S/INODE, unlinked. For benchmarks and the yield test.
+ * With DOMAINS, each remote/ file has 1 to 4 recipients (a fifth of them
+ * done) to DOMAINS distinct domains dN.test: half of them to d0..d9.test,
+ * the rest spread evenly; some in upper case, some with an @ in the quoted
+ * local part (the queue shape's test and benchmark). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,6 +26,7 @@ static uid_t qq, qs, qr;
 static gid_t gq;
 static const char *top;
 static unsigned long split = 23;
+static unsigned long domains;	/* 0: every remote/ file the same */
 
 static void
 die(const char *what)
@@ -111,6 +116,37 @@ mess(unsigned long n)
 	return (unsigned long)st.st_ino;
 }
 
+static unsigned long long
+rnd(unsigned long long *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* remote/ records of message n: deterministic, skewed over the domains */
+static size_t
+remote_of(unsigned long n, char *buf, size_t size)
+{
+	unsigned long long x = 0x9e3779b97f4a7c15ULL ^ (n * 0x100000001b3ULL + 1);
+	unsigned k, nr;
+	size_t len = 0;
+
+	rnd(&x);
+	nr = 1 + (unsigned)(rnd(&x) % 4);
+	for (k = 0; k < nr && len + 128 < size; k++) {
+		unsigned long d = rnd(&x) % 2 || domains <= 10 ? rnd(&x) % (domains < 10 ? domains : 10) :
+		    10 + rnd(&x) % (domains - 10);
+		int done = rnd(&x) % 5 == 0, upper = rnd(&x) % 7 == 0, quoted = rnd(&x) % 11 == 0;
+
+		len += (size_t)snprintf(buf + len, size - len, "%c%su%lu.%u%s@%s%lu.%s", done ? 'D' : 'T',
+		    quoted ? "\"" : "", n, k, quoted ? "@x\"" : "", upper ? "D" : "d", d,
+		    upper ? "TEST" : "test") + 1;	/* the NUL snprintf wrote */
+	}
+	return len;
+}
+
 static void
 message(unsigned long n)
 {
@@ -124,7 +160,12 @@ message(unsigned long n)
 		snprintf(p, sizeof(p), "info/%lu/%lu", id % split, id);
 		mkf(p, qs, 0600, "Fbench@example.test", 20);
 		snprintf(p, sizeof(p), "remote/%lu/%lu", id % split, id);
-		mkf(p, qs, 0600, rem, sizeof(rem) - 1);
+		if (domains) {
+			char r[1024];
+
+			mkf(p, qs, 0600, r, remote_of(n, r, sizeof(r)));
+		} else
+			mkf(p, qs, 0600, rem, sizeof(rem) - 1);
 		if (n % 3 == 0) {
 			snprintf(p, sizeof(p), "local/%lu/%lu", id % split, id);
 			mkf(p, qs, 0600, loc, sizeof(loc) - 1);
@@ -152,14 +193,16 @@ main(int argc, char **argv)
 	struct group *gr;
 	unsigned long n, i;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: queue-gen QUEUEDIR N [SPLIT]\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: queue-gen QUEUEDIR N [SPLIT [DOMAINS]]\n");
 		return 100;
 	}
 	top = argv[1];
 	n = strtoul(argv[2], NULL, 10);
-	if (argc == 4)
+	if (argc >= 4)
 		split = strtoul(argv[3], NULL, 10);
+	if (argc == 5)
+		domains = strtoul(argv[4], NULL, 10);
 	if (!split || split > 100000)
 		return 100;
 	if (!(pw = getpwnam("qmailq")) || !(qq = pw->pw_uid, pw = getpwnam("qmails")) ||

@@ -59,13 +59,18 @@ pid=$!
 PIDS="$PIDS $pid"
 sweeps() { grep -c 'sweep: done' "$T/log" || true; }
 until [ "$(sweeps)" -ge 1 ]; do kill -0 $pid || fail "daemon died"; sleep 0.1; done
-echo "daemon after sweep 1: $(grep VmRSS /proc/$pid/status)"
+# the probe process (dns and tls run there when it exists): its RSS too
+probe_rss() {
+	_c=$(pgrep -P $pid | head -1)
+	[ -z "$_c" ] || echo "probe process $(grep VmRSS /proc/$_c/status)"
+}
+echo "daemon after sweep 1: $(grep VmRSS /proc/$pid/status) $(probe_rss)"
 k=1
 while [ $k -lt "$SWEEPS" ]; do
 	kill -HUP $pid
 	until [ "$(sweeps)" -gt $k ]; do sleep 0.1; done
 	k=$((k + 1))
 done
-echo "daemon after sweep $SWEEPS: $(grep VmRSS /proc/$pid/status) ($(grep -c 'tls: ok' "$T/log") ok lines)"
+echo "daemon after sweep $SWEEPS: $(grep VmRSS /proc/$pid/status) $(probe_rss) ($(grep -c 'tls: ok' "$T/log") ok lines)"
 kill -TERM $pid
 wait $pid || true

@@ -1,5 +1,7 @@
 /* Arbitrary findings and label values through the metrics: the exposition
- * text is whole lines, the plugin status line one line with one '|'. */
+ * text is whole lines; the plugin output's first line is at most
+ * NAGIOS_STATUS bytes with one '|', and past it '|' only starts the one
+ * line of further perfdata. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +73,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 	}
 	n = metrics_nagios(m, (int)(size % 5), line, sizeof(line));
-	if (n == 0 || line[n - 1] != '\n' || memchr(line, '\n', n - 1) ||
-	    !strchr(line, '|') || strchr(strchr(line, '|') + 1, '|'))
+	if (n == 0 || line[n - 1] != '\n' || strlen(line) != n)
 		abort();
+	{
+		const char *nl = strchr(line, '\n'), *bar = strchr(line, '|'), *p;
+		int later = 0;
+
+		if ((size_t)(nl - line) > NAGIOS_STATUS || !bar || bar > nl ||
+		    memchr(bar + 1, '|', (size_t)(nl - bar - 1)))
+			abort();
+		for (p = nl + 1; *p; p = strchr(p, '\n') + 1) {
+			const char *e = strchr(p, '\n'), *b = memchr(p, '|', (size_t)(e - p));
+
+			if (b && (b != p || later++ || memchr(b + 1, '|', (size_t)(e - b - 1))))
+				abort();
+		}
+	}
 	n = metrics_escape_label(esc, sizeof(esc), data, size);
 	if (n >= sizeof(esc) || strlen(esc) != n || strchr(esc, '\n'))
 		abort();

@@ -34,8 +34,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r.textlen > sizeof(r.text) || (st == SMTP_DONE && (r.code < 200 || r.code > 599)))
 		abort();
-	if (tls_target_parse((const char *)data, size, &t, &why) == 0 &&
-	    (t.port == 0 || t.port > 65535 || !memchr(t.host, 0, sizeof(t.host))))
-		abort();
+	if (tls_target_parse((const char *)data, size, &t, &why) == 0) {
+		struct tls_target t2;
+		char name[600];
+		size_t n;
+
+		if (t.port == 0 || t.port > 65535 || !memchr(t.host, 0, sizeof(t.host)))
+			abort();
+		/* the name the log and tls.seen use parses back to the same target */
+		n = tls_target_format(&t, name, sizeof(name));
+		if (n >= sizeof(name) || tls_target_parse(name, n, &t2, &why) < 0 ||
+		    t2.proto != t.proto || t2.port != t.port || strcmp(t2.host, t.host) != 0 ||
+		    strcmp(t2.sni, t.sni) != 0)
+			abort();
+	}
 	return 0;
 }

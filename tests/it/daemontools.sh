@@ -8,15 +8,19 @@ make_qmailhome "$T/qmail"
 S=$T/service/qmail-maintd
 mkdir "$T/service"
 
-"$MAINTD_CONF" root qmaill "$S" || fail "qmail-maintd-conf failed"
+"$MAINTD_CONF" qmaintd qmaill "$S" || fail "qmail-maintd-conf failed"
 [ -x "$S/run" ] && [ -x "$S/log/run" ] || fail "run scripts missing"
 grep -q "^exec envdir ./env $BUILD/qmail-maintd\$" "$S/run" || fail "run: $(cat "$S/run")"
 grep -q '^exec setuidgid qmaill multilog t s16777215 n10 ./main$' "$S/log/run" || fail "log/run"
 [ "$(stat -c %U "$S/log/main")" = qmaill ] || fail "log/main not owned by qmaill"
-[ "$(stat -c %a "$S/state")" = 700 ] || fail "state mode"
+[ "$(stat -c %U:%a "$S/state")" = root:711 ] || fail "state: $(stat -c %U:%a "$S/state")"
+[ "$(cat "$S/env/MAINTD_PROBEUSER")" = qmaintd ] || fail "env/MAINTD_PROBEUSER"
+[ "$(cat "$S/env/MAINTD_PROBEROOT")" = "$S/root" ] && [ -z "$(ls -A "$S/root")" ] ||
+    fail "env/MAINTD_PROBEROOT or root/"
+"$MAINTD_CONF" root qmaill "$T/refused" 2>/dev/null && fail "qmail-maintd-conf took root as ACCT"
 [ "$(cat "$S/env/MAINTD_INTERVAL")" = 3600 ] || fail "env/MAINTD_INTERVAL"
 [ "$(cat "$S/env/QMAILHOME")" = /var/qmail ] || fail "env/QMAILHOME"
-"$MAINTD_CONF" root qmaill "$S" 2>/dev/null && fail "qmail-maintd-conf overwrote an existing directory"
+"$MAINTD_CONF" qmaintd qmaill "$S" 2>/dev/null && fail "qmail-maintd-conf overwrote an existing directory"
 pass "qmail-maintd-conf made the service directory"
 
 # the real binary and the local checks (dns and tls would probe the network)
@@ -38,6 +42,15 @@ sweep_after() { # svc-option reason
 sweep_after -h hup
 sweep_after -a alrm
 pass "svc -h and svc -a sweep at once"
+grep -q "^@[0-9a-f]* info maintd: start version=.* qmailhome=$T/qmail state=./state intervals=tcpto:600,kmsg:60 probe=none\$" "$LOG" ||
+    fail "the start line's settings: $(grep 'maintd: start' "$LOG")"
+[ "$(count "$LOG" 'warn maintd: env-changed')" = 0 ] || fail "env-changed with ./env as it was"
+# env/ is read by envdir at start: a change needs svc -t, and svc -h says so
+echo 7200 > "$S/env/MAINTD_INTERVAL"
+hups=$(count "$LOG" 'sweep: done reason=hup')
+svc -h "$S"
+wait_for "$LOG" 'warn maintd: env-changed action="svc -t"' 2 || fail "svc -h after an env/ edit said nothing"
+pass "the start line lists the settings; an env/ edit then svc -h says env-changed"
 
 pid=$(svstat "$S" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
 [ -n "$pid" ] || fail "svstat: $(svstat "$S")"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # DNS trouble is not a DNS finding: a server that does not answer (timeouts),
 # one that refuses, and a resolver answering SERVFAIL for one zone give
-# lookup-failed lines and suppress every finding that depends on them.
+# lookup-failed lines and suppress every finding that depends on them. (A
+# default domain's failures are tolerated for a while: dns_defaults.sh.)
 . "$SOURCE_DIR/tests/it/lib.sh"
 . "$SOURCE_DIR/tests/it/lib-dns.sh"
 
@@ -21,6 +22,11 @@ badconf MAINTD_DKIM selector-only
 badconf MAINTD_DKIM "s1:example.org:$T/no-such-key.pem"
 echo "not a key" > "$T/junk.pem"
 badconf MAINTD_DKIM "s1:example.org:$T/junk.pem"
+long=$(printf 'a%.0s' $(seq 1 60)).$(printf 'b%.0s' $(seq 1 60)).$(printf 'c%.0s' $(seq 1 60)).$(printf 'd%.0s' $(seq 1 60)).$(printf 'e%.0s' $(seq 1 60))
+badconf MAINTD_DNS_DOMAINS "ok.example $long"
+grep -q '^fatal maintd: bad-config var=MAINTD_DNS_DOMAINS value=aaaa.* reason=too-long$' "$T/out" || fail "304 bytes"
+badconf MAINTD_DNS_DOMAINS "a..b"
+badconf MAINTD_DNS_SKIP "a..b"
 pass "bad configuration"
 
 NSD_PORT=$(free_udp_port)
@@ -48,16 +54,16 @@ dns_wait "$UB_PORT" ok.test || fail "unbound did not start"
 
 printf '%s\n' good.ok.test bare.ok.test x.broken.test > "$T/qmail/control/rcpthosts"
 
-run() {	# SERVERS TIMEOUT-MS [DKIM]
+run() {	# SERVERS TIMEOUT-MS [DKIM [DOMAINS]]
 	st=0
 	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" MAINTD_DNS_SERVERS="$1" \
-	    MAINTD_DNS_TIMEOUT="$2" MAINTD_DKIM="${3:-s1:good.ok.test}" \
+	    MAINTD_DNS_TIMEOUT="$2" MAINTD_DKIM="${3:-s1:good.ok.test}" MAINTD_DNS_DOMAINS="${4:-}" \
 	    "$MAINTD" -1 -C dns > "$T/out" 2>&1 || st=$?
 	cat "$T/out"
 	check_grammar "$T/out"
 }
 only_failures() {	# ERROR: every finding is a lookup-failed with that error
-	grep -Ev '^info (dns: checked|sweep: (start|done))' "$T/out" |
+	grep -Ev '^info (dns: checked|sweep: (start|done)|maintd: start)' "$T/out" |
 	    grep -Ev "^warn dns: lookup-failed name=[^ ]+ type=[A-Z]+ error=$1\$" >&2 &&
 	    fail "lines above are not lookup-failed error=$1" || true
 	grep -q "lookup-failed .*error=$1\$" "$T/out" || fail "no lookup-failed error=$1"
@@ -96,25 +102,37 @@ only_failures refused
 [ "$st" = 3 ] || fail "exit $st, want 3"
 pass "refused"
 
-# the resolver: SERVFAIL for the zone whose servers are dead, findings for the rest
+# the resolver: SERVFAIL for the zone whose servers are dead, findings for
+# the rest; the domains are named (MAINTD_DNS_DOMAINS): each is required
 printf '%s\n' good.ok.test bare.ok.test x.broken.test > "$T/qmail/control/rcpthosts"
 echo mx.ok.test > "$T/qmail/control/me"
-run "127.0.0.1:$UB_PORT" 8000
+run "127.0.0.1:$UB_PORT" 8000 s1:good.ok.test "good.ok.test bare.ok.test x.broken.test"
 grep -q '^warn dns: lookup-failed name=x.broken.test type=MX error=servfail$' "$T/out" ||
     fail "no servfail for the broken zone"
 grep -q '^warn dns: lookup-failed name=_dmarc.x.broken.test type=TXT error=servfail$' "$T/out" ||
     fail "no servfail for the broken zone's DMARC"
 ! grep -E '^(warn|crit) dns: [a-z-]+ domain=x.broken.test' "$T/out" || fail "a finding from a SERVFAIL"
-grep -q '^warn dns: mx-missing domain=bare.ok.test$' "$T/out" || fail "the working zone was not checked"
-grep -q '^warn dns: spf-missing domain=bare.ok.test$' "$T/out" || fail "the working zone was not checked"
+grep -q '^info dns: implicit-mx domain=bare.ok.test$' "$T/out" || fail "the working zone was not checked"
+grep -q '^warn dns: spf-missing domain=bare.ok.test$' "$T/out" || fail "a named domain needs SPF"
 grep -q '^warn dns: dkim-missing selector=s1 domain=good.ok.test reason=nxdomain$' "$T/out" || fail "dkim"
 ! grep -E '^(warn|crit) dns: [a-z-]+ domain=good.ok.test' "$T/out" || fail "a finding for the good domain"
 [ "$st" = 3 ] || fail "exit $st, want 3 (a lookup failed: could not check all)"
 pass "servfail"
 
+# the same from control/rcpthosts: a default domain's failure is tolerated
+# (dns_defaults.sh counts the sweeps), the check completes for the others
+run "127.0.0.1:$UB_PORT" 8000
+! grep -q 'lookup-failed' "$T/out" || fail "lookup-failed for a default domain"
+grep -q '^info dns: implicit-mx domain=bare.ok.test$' "$T/out" || fail "the working zone was not checked"
+! grep -q 'spf-missing domain=bare.ok.test' "$T/out" || fail "spf-missing for a default host name"
+grep -q '^warn dns: dkim-missing selector=s1 domain=good.ok.test reason=nxdomain$' "$T/out" || fail "dkim"
+[ "$st" = 1 ] || fail "exit $st, want 1 (dkim-missing only)"
+pass "servfail of a default domain"
+
 # the daemon: a finding whose lookup fails in a later sweep is not cleared
 env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state-d" MAINTD_CHECKS=dns \
     MAINTD_DNS_SERVERS="127.0.0.1:$NSD_PORT" MAINTD_DNS_TIMEOUT=600 \
+    MAINTD_DNS_DOMAINS="good.ok.test bare.ok.test" \
     "$MAINTD" > "$T/daemon" 2>&1 &
 dpid=$!
 at_exit "kill $dpid"

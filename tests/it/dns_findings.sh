@@ -52,6 +52,7 @@ _25._tcp.mx2	TLSA 3 1 1 $TLSAHASH
 _25._tcp.mx3	TLSA 3 1 1 abcdef
 alias	CNAME mx2
 nomx	A 192.0.2.20
+txtonly	TXT "not an SPF record"
 nullmx	MX 0 .
 cname	MX 10 alias
 dangling	MX 10 alias2
@@ -119,7 +120,7 @@ printf '%s\n' good.sec.test sub.good.sec.test .wild.sec.test nomx.plain.test nul
     partial.plain.test dead.plain.test literal.plain.test tlsa.plain.test badtlsa.plain.test \
     twospf.plain.test spffail.plain.test nospf.plain.test many.plain.test dmarc2.plain.test \
     dmarcbad.plain.test macro.plain.test soft.plain.test dangling.plain.test \
-    > "$T/qmail/control/rcpthosts"
+    txtonly.plain.test > "$T/qmail/control/rcpthosts"
 
 run() {
 	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" \
@@ -138,7 +139,7 @@ check_grammar "$T/out"
 has() { grep -Eq -- "$1" "$T/out" || fail "no line matching: $1"; }
 hasnt() { ! grep -Eq -- "$1" "$T/out" || fail "a line matching: $1"; }
 
-has '^info dns: checked domains=19 queries=[0-9]+ failed=0 ms=[0-9]+$'
+has '^info dns: checked domains=20 queries=[0-9]+ failed=0 ms=[0-9]+$'
 has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=192.0.2.10$'
 has '^info dns: mx domain=good.sec.test pref=10 mx=mx1.sec.test ip=2001:db8::10$'
 hasnt '(ptr-missing|fcrdns-mismatch|helo-mismatch) ip=2001:db8::10'
@@ -149,7 +150,13 @@ has '^info dns: dmarc domain=sub.good.sec.test policy=quarantine from=good.sec.t
 hasnt 'dmarc-missing domain=sub.good.sec.test'
 has "^info dns: tlsa mx=mx1.sec.test usage=3 selector=1 mtype=1 ad=1 len=32 data=$TLSAHASH\$"
 hasnt 'tlsa-insecure mx=mx1.sec.test'
-has '^warn dns: mx-missing domain=nomx.plain.test$'
+# an address and no MX: mail goes to the address (RFC 5321 5.1); a default
+# (rcpthosts) name like that is a host's name: no SPF or DMARC required
+has '^info dns: implicit-mx domain=nomx.plain.test$'
+hasnt '(mx-missing|spf-missing|dmarc-missing) domain=nomx.plain.test'
+has '^warn dns: mx-missing domain=txtonly.plain.test$'
+has '^warn dns: spf-missing domain=txtonly.plain.test$'
+has '^warn dns: dmarc-missing domain=txtonly.plain.test$'
 has '^info dns: null-mx domain=nullmx.plain.test$'
 has '^warn dns: mx-cname domain=cname.plain.test mx=alias.plain.test$'
 has '^warn dns: mx-unresolvable domain=partial.plain.test mx=gone.plain.test$'

@@ -18,11 +18,14 @@ pass "missing /dev/kmsg: unavailable error=ENOENT"
 if [ "$(cat /proc/sys/kernel/dmesg_restrict)" = 1 ]; then
 	mkdir -p "$T/nobody"
 	chown nobody "$T/nobody"
+	prc=0
 	env QMAILHOME="$T/qmail" MAINTD_STATE="$T/nobody/state" setuidgid nobody \
-	    "$MAINTD" -1 -C kmsg > "$T/perm" 2>&1 || true
-	grep -Eq '^warn kmsg: unavailable path=/dev/kmsg error=E(PERM|ACCES)$' "$T/perm" ||
-		{ cat "$T/perm"; fail "not root: no unavailable line"; }
-	pass "not permitted: unavailable error=$(sed -n 's/.* error=//p' "$T/perm")"
+	    "$MAINTD" -1 -C kmsg > "$T/perm" 2>&1 || prc=$?
+	grep -Eq '^warn kmsg: unreadable path=/dev/kmsg error=E(PERM|ACCES)$' "$T/perm" ||
+		{ cat "$T/perm"; fail "not root: no unreadable line"; }
+	! grep -q '^crit ' "$T/perm" || { cat "$T/perm"; fail "not root: crit"; }
+	[ "$prc" = 3 ] || { cat "$T/perm"; fail "not root: exit $prc, want 3 (UNKNOWN)"; }
+	pass "not permitted: unreadable error=$(sed -n 's/.* error=//p' "$T/perm"), exit 3"
 else
 	echo "skip: kernel.dmesg_restrict=0, any user may read /dev/kmsg here"
 fi

@@ -50,3 +50,45 @@ grep -q 'queue/mess/[0-9]*>, "[0-9]*"' "$T/y.trace" && { grep 'queue/mess/' "$T/
 grep -E 'queue/pid>, "[^.]' "$T/y.trace" >&2 && fail "a pid file was opened"
 grep -q 'queue/info/[0-9]*>, "[0-9]*"' "$T/y.trace" || fail "strace -y shows no info/ opens: the check above proves nothing"
 pass "no mess/ or pid/ file opened"
+
+# MAINTD_STATE/queue-cache is used only if it is a directory of ours that
+# nobody else can write, and its files only if they are regular files of
+# ours: a symlink is never followed, the victim is never read or written
+csweep() {	# csweep NAME STATE: -C queue,queuestats under strace
+	rc=0
+	QMAILHOME=$H MAINTD_STATE=$2 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -y -e trace=openat,open -o "$T/$1.trace" \
+	    "$MAINTD" -1 -C queue,queuestats > "$T/$1.out" 2>&1 || rc=$?
+	check_grammar "$T/$1.out"
+}
+V=$T/victim
+mkdir -m 0700 "$V"
+cp "$T/state/queue-cache/0" "$V/0"
+printf 'QMSEND1\0' > "$V/send"
+cp -a "$V" "$T/victim.orig"
+mkdir -m 0700 "$T/s1"
+ln -s "$V" "$T/s1/queue-cache"
+csweep linkdir "$T/s1"
+grep -q "^warn queue: cache-error path=$T/s1/queue-cache reason=type\$" "$T/linkdir.out" ||
+    fail "a symlinked queue-cache: $(cat "$T/linkdir.out")"
+grep -q "^warn queuestats: cache-error path=$T/s1/queue-cache reason=type\$" "$T/linkdir.out" ||
+    fail "a symlinked queue-cache (queuestats)"
+mkdir -m 0700 "$T/s2" && install -d -o qmailq -m 0700 "$T/s2/queue-cache"
+csweep owner "$T/s2"
+grep -q "^warn queue: cache-error path=$T/s2/queue-cache reason=owner\$" "$T/owner.out" || fail "owner"
+mkdir -m 0700 "$T/s3" && install -d -m 0770 "$T/s3/queue-cache"
+csweep writable "$T/s3"
+grep -q "^warn queue: cache-error path=$T/s3/queue-cache reason=writable\$" "$T/writable.out" ||
+    fail "group-writable"
+[ -z "$(find "$T/s2/queue-cache" "$T/s3/queue-cache" -mindepth 1)" ] || fail "an unsafe queue-cache was written"
+# files of a good queue-cache replaced by links to the victims
+cp -a "$T/state" "$T/s4"
+ln -sf "$V/0" "$T/s4/queue-cache/0"
+ln -sf "$V/send" "$T/s4/queue-cache/send"
+ln -sf "$V/0" "$T/s4/queue-cache/mess.0"
+csweep files "$T/s4"
+grep 'cache-error' "$T/files.out" && fail "cache-error for linked cache files in a good directory"
+grep -n "$V" "$T/files.trace" | grep -v ' = -1 ELOOP' >&2 && fail "a victim was opened"
+diff -r "$V" "$T/victim.orig" || fail "a victim changed"
+[ -f "$T/s4/queue-cache/0" ] && [ ! -L "$T/s4/queue-cache/0" ] || fail "the link was not replaced by a file"
+pass "queue-cache: links, another owner, group-writable: refused, one line each"

@@ -5,7 +5,10 @@
  *
  * With MAINTD_SLOW_TICK_MS set, a timer of that period runs while the run
  * lasts, and the run ends with "info slow: ticks n=N late_max_us=L": how
- * late the loop served it, while other checks ran beside it. */
+ * late the loop served it, while other checks ran beside it.
+ *
+ * check_slowprobe is the same check run in the probe process (CHECK_PROBE):
+ * tests of the probe process drive it without a network. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +23,17 @@ static const struct confvar var_ms = { "MAINTD_SLOW_MS", "0" };
 static const struct confvar var_tick = { "MAINTD_SLOW_TICK_MS", "0" };
 static const struct confvar var_findings = { "MAINTD_SLOW_FINDINGS", "" };
 static const struct confvar *const slow_vars[] = { &var_ms, &var_tick, &var_findings, NULL };
+static const struct confvar pvar_ms = { "MAINTD_SLOWPROBE_MS", "0" };
+static const struct confvar pvar_tick = { "MAINTD_SLOWPROBE_TICK_MS", "0" };
+static const struct confvar pvar_findings = { "MAINTD_SLOWPROBE_FINDINGS", "" };
+static const struct confvar *const slowprobe_vars[] = { &pvar_ms, &pvar_tick, &pvar_findings,
+	NULL };
 static const char *const slow_events[] = { "ran", "item", "ticks", NULL };
 
 struct slow_config {
 	unsigned long ms, tick_ms;
+	const char *path;	/* slow: its findings file, read by each run */
+	char items[4096];	/* slowprobe: that file, read here: the probe process has no files */
 };
 
 struct slow_run {
@@ -37,35 +47,65 @@ static const struct metric_family slow_metrics[] = {
 	{ .name = "qmail_slow_items", .type = METRIC_GAUGE,
 	    .help = "Items of the test-only slow check.", .perf = "slow_items", .how = PERF_FIRST },
 	{ .name = NULL }
+}, slowprobe_metrics[] = {
+	{ .name = "qmail_slowprobe_items", .type = METRIC_GAUGE,
+	    .help = "Items of the test-only slow check in the probe process.",
+	    .perf = "slowprobe_items", .how = PERF_FIRST },
+	{ .name = NULL }
 };
 
 static void *
-slow_configure(const struct conf *c, struct conf_err *err)
+configure_vars(const struct confvar *const *v, int now, struct conf_err *err)
 {
 	struct slow_config *cf = calloc(1, sizeof(*cf));
+	const char *path = conf_value(v[2]);
+	FILE *fp;
 
-	(void)c;
-	if (cf && (conf_ulong(&var_ms, 0, 3600000, &cf->ms, err) < 0 ||
-	    conf_ulong(&var_tick, 0, 1000, &cf->tick_ms, err) < 0)) {
+	if (cf && (conf_ulong(v[0], 0, 3600000, &cf->ms, err) < 0 ||
+	    conf_ulong(v[1], 0, 1000, &cf->tick_ms, err) < 0)) {
 		free(cf);
 		return NULL;
 	}
 	if (!cf)
-		conf_set_err(err, var_ms.name, "", "no-memory");
+		conf_set_err(err, v[0]->name, "", "no-memory");
+	else if (!now)
+		cf->path = path;
+	else if (*path && (fp = fopen(path, "r"))) {
+		cf->items[fread(cf->items, 1, sizeof(cf->items) - 1, fp)] = 0;
+		fclose(fp);
+	}
 	return cf;
+}
+
+static void *
+slow_configure(const struct conf *c, struct conf_err *err)
+{
+	(void)c;
+	return configure_vars(slow_vars, 0, err);
+}
+
+static void *
+slowprobe_configure(const struct conf *c, struct conf_err *err)
+{
+	(void)c;
+	return configure_vars(slowprobe_vars, 1, err);
 }
 
 static void
 emit_items(struct slow_run *s)
 {
-	const char *path = conf_value(&var_findings);
-	char line[256], name[200], level[16];
+	const struct slow_config *cf = s->run->config;
+	char name[200], level[16], items[sizeof(cf->items)];
+	const char *line = cf->items;
 	struct finding f;
 	FILE *fp;
 
-	if (!*path || !(fp = fopen(path, "r")))
-		return;
-	while (fgets(line, sizeof(line), fp))
+	if (cf->path && *cf->path && (fp = fopen(cf->path, "r"))) {
+		items[fread(items, 1, sizeof(items) - 1, fp)] = 0;
+		fclose(fp);
+		line = items;
+	}
+	for (; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "")
 		if (sscanf(line, "%15s %199s", level, name) == 2) {
 			finding_init(&f, strcmp(level, "crit") == 0 ? LEVEL_CRIT : LEVEL_WARN,
 			    FINDING_STATE, NULL, "item");
@@ -74,7 +114,6 @@ emit_items(struct slow_run *s)
 			run_emit(s->run, &f);
 			s->items++;
 		}
-	fclose(fp);
 }
 
 static struct timeval
@@ -171,7 +210,7 @@ slow_samples(const struct check_run *run, struct metrics *m)
 {
 	const struct slow_run *s = run->state;
 
-	metrics_set(m, &slow_metrics[0], NULL, NULL, (double)s->items);
+	metrics_set(m, run->check->metrics, NULL, NULL, (double)s->items);
 }
 
 const struct check check_slow = {
@@ -185,5 +224,20 @@ const struct check check_slow = {
 	.start = slow_start,
 	.cleanup = slow_cleanup,
 	.metrics = slow_metrics,
+	.samples = slow_samples,
+};
+
+const struct check check_slowprobe = {
+	.name = "slowprobe",
+	.where = CHECK_PROBE,
+	.interval = 0,
+	.timeout = 60,
+	.vars = slowprobe_vars,
+	.events = slow_events,
+	.configure = slowprobe_configure,
+	.run_size = sizeof(struct slow_run),
+	.start = slow_start,
+	.cleanup = slow_cleanup,
+	.metrics = slowprobe_metrics,
 	.samples = slow_samples,
 };

@@ -6,8 +6,8 @@
 # the entries against qmail-tcpto's own output: ip, count exact, age to within 5 s
 # (the clock ticks between the shift and the run, more so under ASan; the unit
 # test compares ages exactly)
-compare_listing() {
-	awk '{ print $1, $10, $4 }' "$TR/$1.qmail-tcpto.txt" > "$T/want"
+compare_listing() {	# NAME [DIR]
+	awk '{ print $1, $10, $4 }' "${2:-$TR}/$1.qmail-tcpto.txt" > "$T/want"
 	sed -n 's/^info tcpto: entry ip=\([^ ]*\) timeouts=\([0-9]*\) age=\([0-9]*\) skipped=\(yes\|no\)$/\1 \2 \3 \4/p' \
 	    "$T/out" > "$T/got"
 	[ "$(wc -l < "$T/got")" = "$(wc -l < "$T/want")" ] ||
@@ -68,7 +68,7 @@ pass "MAINTD_TCPTO_PRUNE=0 reports only"
 install_table "$TR/tcpto-cleared.bin"
 run
 expect_status 0 "cleared"
-expect_line '^info tcpto: table layout=classic slots=64 used=0 skipped=0 pruned=0$' "cleared"
+expect_line '^info tcpto: table layout=empty used=0 skipped=0 pruned=0$' "cleared"
 expect_no ' entry ' "cleared"
 cmp -s "$TR/tcpto-cleared.bin" "$TAB" || fail "cleared: the table changed"
 pass "a cleared table"
@@ -99,3 +99,30 @@ expect_line '^info tcpto: pruned ip=2001:db8::25 timeouts=3 age=900[0-5]$' "sqma
 expect_line '^info tcpto: table layout=sqmail slots=32 used=2 skipped=1 pruned=1$' "sqmail"
 cmp "$T/want.bin" "$TAB" || fail "sqmail: bytes other than the stale record changed"
 pass "s/qmail layout with IPv6"
+
+# s/qmail 3.3.10's own table (its qmail-remote wrote it, its qmail-tcpto listed
+# it): the times moved so that the ages now are what qmail-tcpto printed
+SQ=$FIXTURES/sqmail
+install_table "$SQ/tcpto-v4.bin"
+python3 - "$TAB" $(($(date +%s) - $(cat "$SQ/tcpto-v4.qmail-tcpto.time"))) <<'PY'
+import struct, sys
+path, delta = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(path, 'rb').read())
+for i in range(0, 1024, 32):
+    t = struct.unpack('<I', b[i + 8:i + 12])[0]
+    if t:	# every used record, also one with no timeouts left: ages as qmail-tcpto saw them
+        b[i + 8:i + 12] = struct.pack('<I', t + delta)
+open(path, 'r+b').write(b)
+PY
+cp "$TAB" "$T/before"
+run
+compare_listing tcpto-v4 "$SQ"
+expect_line '^info tcpto: table layout=sqmail slots=32 used=9 skipped=8 pruned=0$' "s/qmail fixture"
+expect_status 0 "s/qmail fixture"
+cmp -s "$T/before" "$TAB" || fail "s/qmail fixture: the table changed"
+# s/qmail zeroes the table at every start of qmail-send: zeros are no layout
+dd if=/dev/zero of="$TAB" bs=1024 count=1 conv=notrunc 2>/dev/null
+run
+expect_line '^info tcpto: table layout=empty used=0 skipped=0 pruned=0$' "s/qmail zeroed"
+expect_no 'table-full|slots=' "s/qmail zeroed"
+pass "s/qmail 3.3.10 fixture listed like its qmail-tcpto; a zeroed table is layout=empty"

@@ -16,7 +16,9 @@ while kill -0 "$writer" 2>/dev/null; do
 	    > "$T/out" 2>&1 || st=$?
 	cat "$T/out" >> "$T/all"
 	case $st in 0|1|3) ;; *) fail "prune run $runs: exit $st" ;; esac
-	pruned=$((pruned + $(count "$T/out" '^info tcpto: pruned ip=10\.')))
+	# any address: with only 10.0.0.0 (the first update) in slot 0 the table
+	# fits the s/qmail layout too, and is pruned as ip=:: (s/qmail wins the tie)
+	pruned=$((pruned + $(count "$T/out" '^info tcpto: pruned ip=')))
 	runs=$((runs + 1))
 done
 st=0

@@ -39,11 +39,38 @@ expect "$o" "cert-expir" 3
 # without our CA the good certificate is untrusted too
 tls_run "$T/out2" MAINTD_TLS_DANE=0 MAINTD_TLS_CAFILE="$T/self.pem" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$p_good"
 expect "$T/out2" "^crit tls: cert-untrusted target=smtp://127.0.0.1:$p_good reason=\"unable to get local issuer certificate\"" 1
+# a CA directory is read whole when the check is configured (a chrooted run
+# could not open the hashed names OpenSSL would look up): no rehash needed,
+# and the keys and other files in it are no trouble
 tls_run "$T/out2b" MAINTD_TLS_DANE=0 MAINTD_TLS_CAFILE= MAINTD_TLS_CAPATH="$T/ca" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$p_good"
-expect "$T/out2b" "^crit tls: cert-untrusted " 1
+expect "$T/out2b" "^info tls: ok " 1
 openssl rehash "$T/ca" 2>/dev/null || c_rehash "$T/ca" >/dev/null 2>&1
 tls_run "$T/out2c" MAINTD_TLS_DANE=0 MAINTD_TLS_CAFILE= MAINTD_TLS_CAPATH="$T/ca" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$p_good"
 expect "$T/out2c" "^info tls: ok " 1
+# without our CA there: untrusted
+mkdir -p "$T/otherca"
+cp "$T/self.pem" "$T/otherca/"
+tls_run "$T/out2d" MAINTD_TLS_DANE=0 MAINTD_TLS_CAFILE= MAINTD_TLS_CAPATH="$T/otherca" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$p_good"
+expect "$T/out2d" "^crit tls: cert-untrusted target=smtp://127.0.0.1:$p_good reason=\"unable to get local issuer certificate\"" 1
+
+# CA paths that are not there, or hold no certificate: bad-config at start
+tls_run "$T/out2e" MAINTD_TLS_CAFILE=/nonexistent/ca.pem
+[ "$rc" = 111 ] || fail "nonexistent CAFILE: exit $rc"
+expect "$T/out2e" '^fatal maintd: bad-config var=MAINTD_TLS_CAFILE value=/nonexistent/ca.pem error=ENOENT$' 1
+tls_run "$T/out2f" MAINTD_TLS_CAFILE= MAINTD_TLS_CAPATH=/nonexistent
+[ "$rc" = 111 ] || fail "nonexistent CAPATH: exit $rc"
+expect "$T/out2f" '^fatal maintd: bad-config var=MAINTD_TLS_CAPATH value=/nonexistent error=ENOENT$' 1
+mkdir -p "$T/emptyca"
+tls_run "$T/out2g" MAINTD_TLS_CAFILE= MAINTD_TLS_CAPATH="$T/emptyca"
+[ "$rc" = 111 ] || fail "empty CAPATH: exit $rc"
+expect "$T/out2g" "^fatal maintd: bad-config var=MAINTD_TLS_CAPATH value=$T/emptyca reason=no-certificate\$" 1
+tls_run "$T/out2h" MAINTD_TLS_CAFILE="$T/good.key"
+[ "$rc" = 111 ] || fail "a key as CAFILE: exit $rc"
+expect "$T/out2h" "^fatal maintd: bad-config var=MAINTD_TLS_CAFILE value=$T/good.key reason=no-certificate\$" 1
+long=$(printf 'a%.0s' $(seq 1 60)).$(printf 'b%.0s' $(seq 1 60)).$(printf 'c%.0s' $(seq 1 60)).$(printf 'd%.0s' $(seq 1 60)).$(printf 'e%.0s' $(seq 1 60))
+tls_run "$T/out2i" MAINTD_TLS_NAME="$long"
+[ "$rc" = 111 ] || fail "a 304-byte MAINTD_TLS_NAME: exit $rc"
+expect "$T/out2i" "^fatal maintd: bad-config var=MAINTD_TLS_NAME value=a{60}\\.b{60}\\.c{60}\\.d{60}\\.e+ reason=too-long\$" 1
 
 # renewal on disk (a new key) while the service keeps serving the old one
 tls_run "$T/out3" MAINTD_TLS_DANE=0 MAINTD_TLS_CERTFILES="$T/rot.pem" \

@@ -84,6 +84,19 @@ expect "$o" "^crit tls: cert-untrusted target=submission://127.0.0.1:$PSELF reas
 expect "$o" "^(warn|crit) tls: " 6
 [ "$rc" = 2 ] || fail "exit $rc, expected 2"
 
+# every target whose certificate was read has its exact notAfter in the
+# metrics, whatever else was found (expired, wrong name)
+env QMAILHOME="$T/qmail" MAINTD_STATE="$T/state" MAINTD_TLS_SPREAD=0 MAINTD_TLS_CAFILE="$T/ca/ca.pem" \
+    MAINTD_DNS_SERVERS="$DNS_SERVERS" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$P25 smtps://127.0.0.1:$PEXP
+    smtps://127.0.0.1:$P465" "$MAINTD" -1 -C tls -P "$T/m.prom" > "$T/outp" 2>&1 || true
+for tc in "smtp://127.0.0.1:$P25 mx" "smtps://127.0.0.1:$PEXP expired" "smtps://127.0.0.1:$P465 wrong"; do
+	set -- $tc
+	want=$(date -d "$(openssl x509 -enddate -noout -in "$T/$2.pem" | cut -d= -f2)" +%s)
+	grep -qx "qmail_tls_cert_not_after_timestamp_seconds{target=\"$1\"} $want" "$T/m.prom" ||
+	    fail "notAfter of $1: $(grep not_after "$T/m.prom")"
+done
+pass "qmail_tls_cert_not_after_timestamp_seconds: exact, also for an expired and a misnamed certificate"
+
 # a renewal with a fresh key on disk: DANE breaks once it is loaded unless
 # its TLSA record is published first (roll has it, mx1 has not)
 tls_run "$T/out2" MAINTD_TLS_CERTFILES="$T/next.pem" MAINTD_TLS_TARGETS="smtp://127.0.0.1:$P25

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "active.h"
 
@@ -189,6 +190,74 @@ subject_not_other_fields(void **state)
 	active_free(a);
 }
 
+static enum active_verdict
+see_event(struct active *a, const char *pid, unsigned long hold, time_t now, int forced)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_CRIT, FINDING_EVENT, "kmsg", "crash");
+	finding_add(&f, "pid", pid);
+	finding_subject(&f);
+	f.hold = hold;
+	return active_seen(a, 0, &f, now, forced, 1);
+}
+
+/* An event: logged once (no reminder however short MAINTD_REMIND), active
+ * for its hold whether or not a run sees it again, then gone without a
+ * cleared line, even after runs that failed; conditions beside it as before. */
+static void
+events_expire_silently(void **state)
+{
+	struct active *a = active_new(100);
+	time_t t = time(NULL);
+
+	(void)state;
+	ncleared = 0;
+	active_run_begin(a, 0);
+	assert_int_equal(see_event(a, "1", 3600, t, 0), ACTIVE_LOG);
+	assert_int_equal(see(a, 0, LEVEL_WARN, "bad-record", "x", NULL, t, 0), ACTIVE_LOG);
+	active_run_end(a, 0, 1, on_cleared, NULL);
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 1);
+
+	/* not seen: a condition would be cleared, the event stays, silently */
+	active_run_begin(a, 0);
+	active_run_end(a, 0, 1, on_cleared, NULL);
+	assert_int_equal(ncleared, 1);
+	assert_string_equal(cleared[0], "0 bad-record id=x");
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 1);
+
+	/* seen again (a held crash repeated): quiet, no reminder; forced: logged */
+	active_run_begin(a, 0);
+	assert_int_equal(see_event(a, "1", 3590, t + 10, 0), ACTIVE_QUIET);
+	assert_int_equal(see_event(a, "1", 3000, t + 600, 0), ACTIVE_QUIET);
+	assert_int_equal(see_event(a, "1", 3000, t + 600, 1), ACTIVE_LOG);
+	active_run_end(a, 0, 0, on_cleared, NULL);
+
+	/* the run that saw it last keeps it, whatever the clock says */
+	active_expire(a, 0, t + 100000);
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 1);
+	/* a later run that does not see it: kept until its hold ends, then gone */
+	active_run_begin(a, 0);
+	active_expire(a, 0, t + 600 + 2999);
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 1);
+	active_expire(a, 0, t + 600 + 3000);
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 0);
+	assert_int_equal(active_total(a), 0);
+	assert_int_equal(ncleared, 1);
+
+	/* a failed run (nothing cleared) still lets events expire; hold 0: the
+	 * event lasts until the end of the next run of its check */
+	active_run_begin(a, 0);
+	assert_int_equal(see_event(a, "2", 0, t, 0), ACTIVE_LOG);
+	active_run_end(a, 0, 0, on_cleared, NULL);
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 1);
+	active_run_begin(a, 0);
+	active_run_end(a, 0, 0, on_cleared, NULL);
+	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 0);
+	assert_int_equal(ncleared, 1);
+	active_free(a);
+}
+
 int
 main(void)
 {
@@ -199,6 +268,7 @@ main(void)
 		cmocka_unit_test(checks_are_separate),
 		cmocka_unit_test(bounded),
 		cmocka_unit_test(subject_not_other_fields),
+		cmocka_unit_test(events_expire_silently),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

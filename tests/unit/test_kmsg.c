@@ -400,6 +400,94 @@ cursor(void **state)
 	assert_int_equal(kmsg_cursor_format(&c, buf, 5), 0);
 }
 
+/* kmsg_state_parse of a cursor line and the line */
+static int
+state_of(const char *line)
+{
+	char buf[512];
+	struct kmsg_cursor c;
+	int n = snprintf(buf, sizeof(buf), "ddc9f5cf-a26d-42bc-9ebe-9ca8fe3f130b 1\n%s", line);
+
+	return kmsg_state_parse(buf, (size_t)n, &c, NULL, NULL);
+}
+
+static int
+collect(const struct kmsg_crash *c, void *arg)
+{
+	struct kmsg_crash *v = arg;
+	unsigned i = 0;
+
+	while (v[i].prog[0])
+		i++;
+	if (i >= 3)
+		return -1;
+	v[i] = *c;
+	return 0;
+}
+
+/* The state file: the cursor, then crash lines whose strings hold anything a
+ * file name may hold (spaces, '%', a lone '-', 8-bit bytes); every line is
+ * checked, a bad one makes the whole file corrupt. */
+static void
+state_lines(void **state)
+{
+	struct kmsg_crash a, b, got[4];
+	struct kmsg_cursor c;
+	char buf[4096], line[2048];
+	size_t n, m;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.at = 1795997557;
+	a.usec = 920836666;
+	a.seq = 347;
+	a.pid = 10221;
+	a.signal = 11;
+	a.reported = 1;
+	strcpy(a.prog, "qmail-remote");
+	strcpy(a.addr, "0x0");
+	strcpy(a.ip, "0x55930a18d1e9");
+	strcpy(a.error, "0x4");
+	strcpy(a.file, "my prog%20 \xff\n-x");
+	a.file[12] = (char)0xff;
+	a.file[13] = '\n';
+	strcpy(a.service, "-");
+	memset(&b, 0, sizeof(b));
+	b.at = -5;
+	b.pid = -1;
+	b.oom = 1;
+	b.signal = 9;
+	strcpy(b.prog, "qmail-send");
+	n = (size_t)snprintf(buf, sizeof(buf), "ddc9f5cf-a26d-42bc-9ebe-9ca8fe3f130b 341\n");
+	assert_true((m = kmsg_crash_format(&a, buf + n, sizeof(buf) - n)) > 0);
+	assert_null(memchr(buf + n, '\xff', m));
+	assert_int_equal(memchr(buf + n, '\n', m), buf + n + m - 1);
+	n += m;
+	assert_true((m = kmsg_crash_format(&b, line, sizeof(line))) > 0);
+	assert_string_equal(line, "oom -5 0 0 -1 9 0 qmail-send - - - - -\n");
+	memcpy(buf + n, line, m);
+	n += m;
+	memset(got, 0, sizeof(got));
+	assert_int_equal(kmsg_state_parse(buf, n, &c, collect, got), 0);
+	assert_int_equal(c.next, 341);
+	assert_memory_equal(&got[0], &a, sizeof(a));
+	assert_memory_equal(&got[1], &b, sizeof(b));
+	assert_int_equal(got[2].prog[0], 0);
+	assert_int_equal(state_of("crash 1 2 3 4 11 1 p - - - - -\n"), 0);
+	/* the cursor alone (an older daemon's file) */
+	assert_int_equal(kmsg_state_parse(buf, 41, &c, collect, got), 0);
+	/* any bad line: corrupt */
+	assert_int_equal(kmsg_state_parse(buf, n - 1, &c, NULL, NULL), -1);	/* no newline */
+	assert_int_equal(state_of("crash 1 2 3 4 11 1 - - - - - -\n"), -1);	/* no prog */
+	assert_int_equal(state_of("crash 1 2 3 4 11 2 p - - - - -\n"), -1);	/* reported 2 */
+	assert_int_equal(state_of("crash 1 2 3 -2 11 1 p - - - - -\n"), -1);	/* pid -2 */
+	assert_int_equal(state_of("crash 1 2 3 4 11 1 p%00 - - - - -\n"), -1);	/* NUL */
+	assert_int_equal(state_of("crash 1 2 3 4 11 1 p - - - - - x\n"), -1);	/* a word more */
+	assert_int_equal(state_of("kill 1 2 3 4 11 1 p - - - - -\n"), -1);
+	/* too long for the buffer: nothing */
+	assert_int_equal(kmsg_crash_format(&a, line, 20), 0);
+}
+
 static void
 progs_and_signals(void **state)
 {
@@ -514,6 +602,7 @@ main(void)
 		cmocka_unit_test(oom_and_suppressed),
 		cmocka_unit_test(records),
 		cmocka_unit_test(cursor),
+		cmocka_unit_test(state_lines),
 		cmocka_unit_test(progs_and_signals),
 		cmocka_unit_test(seq_steps),
 		cmocka_unit_test(ring),

@@ -25,13 +25,32 @@ static size_t outlen;
 static int status;
 static struct metrics *metrics;	/* the runs' samples, when set */
 
+static long long last_at;	/* at= of the last crash line */
+static enum finding_kind kind_of_bad, kind_of_cursorfail;
+static unsigned long last_hold;
+static enum finding_kind last_kind;
+
+/* The line, with at=SECONDS written at=T (it depends on the boot time) */
 static void
 on_emit(struct check_run *run, const struct finding *f)
 {
 	struct logline l;
 	size_t n = logline_finding(&l, f);
+	char *at = strstr(l.buf, " at="), *end;
 
 	(void)run;
+	if (strcmp(f->event, "bad-record") == 0)
+		kind_of_bad = f->kind;
+	if (strcmp(f->event, "cursor-failed") == 0)
+		kind_of_cursorfail = f->kind;
+	if (at) {
+		last_at = strtoll(at + 4, &end, 10);
+		last_hold = f->hold;
+		last_kind = f->kind;
+		memmove(at + 5, end, (size_t)(l.buf + n - end) + 1);
+		at[4] = 'T';
+		n -= (size_t)(end - at - 5);
+	}
 	if (outlen + n < sizeof(out)) {
 		memcpy(out + outlen, l.buf, n);
 		outlen += n;
@@ -111,6 +130,10 @@ setup(void **state)
 	unsetenv("MAINTD_KMSG_MAXREC");
 	unsetenv("MAINTD_KMSG_PROGS");
 	unsetenv("MAINTD_KMSG_DEVICE");
+	/* the records say 1 s after boot: with the default, a host up for more
+	 * than an hour would sum them up; hold 0: nothing is reported again */
+	setenv("MAINTD_KMSG_FRESH", "100000000", 1);
+	setenv("MAINTD_KMSG_HOLD", "0", 1);
 	crashlog_clear();
 	return 0;
 }
@@ -160,7 +183,8 @@ backlog_cursor_lost(void **state)
 	assert_int_equal(RUN(first), CHECK_OK);
 	assert_false(has("pid=1 "));
 	assert_true(has("crit kmsg: crash prog=qmail-remote pid=2 signal=SIGSEGV addr=0x0 ip=0x401000 "
-	    "error=4 file=qmail-remote boot_time=1.000000 seq=12\n"));
+	    "error=4 file=qmail-remote at=T boot_time=1.000000 seq=12\n"));
+	assert_int_equal(last_kind, FINDING_EVENT);
 	assert_true(has("crit kmsg: crash prog=qmail-remote pid=3 "));
 	assert_true(has("debug kmsg: other prog=not-qmail pid=9 signal=SIGSEGV file=not-qmail\n"));
 	assert_true(has("warn kmsg: backlog-skipped count=1 limit=2\n"));
@@ -208,9 +232,9 @@ fatal_signals(void **state)
 	(void)state;
 	assert_int_equal(RUN(recs), CHECK_OK);
 	assert_true(has("crit kmsg: crash prog=qmail-local pid=4242 signal=SIGABRT file=qmail-local "
-	    "boot_time=5.000000 seq=1\n"));
+	    "at=T boot_time=5.000000 seq=1\n"));
 	assert_int_equal(lines("prog=qmail-send "), 1);	/* segfault and fatal signal: one crash */
-	assert_true(has("crit kmsg: crash prog=sslserver pid=61 signal=SIGBUS boot_time=5.000004 seq=6\n"));
+	assert_true(has("crit kmsg: crash prog=sslserver pid=61 signal=SIGBUS at=T boot_time=5.000004 seq=6\n"));
 	/* no comm and no CPU: line: not a watched program */
 	assert_true(has("debug kmsg: other prog=\"\" signal=SIGILL\n"));
 	assert_true(has("info kmsg: scanned records=7 crashes=3 seq=7\n"));
@@ -285,10 +309,11 @@ maxrec_and_reboot(void **state)
 	assert_false(has("backlog"));
 	/* a cursor of this boot past the end of its log: reported, pulled back */
 	assert_int_equal(RUN(recs), CHECK_OK);
-	assert_non_null(f = fopen(path, "r+"));
+	assert_non_null(f = fopen(path, "r"));
 	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
 	snprintf(strchr(line, ' '), 16, " 1000\n");
-	rewind(f);
+	assert_non_null(f = fopen(path, "w"));
 	fputs(line, f);
 	fclose(f);
 	assert_int_equal(RUN(recs), CHECK_OK);
@@ -367,9 +392,10 @@ service_of_crash(void **state)
 	assert_int_equal(crashlog_publish(sv, 2), 0);
 	assert_int_equal(RUN(recs), CHECK_OK);
 	assert_true(has("crit kmsg: crash prog=qmail-remote pid=41 signal=SIGSEGV addr=0x0 "
-	    "ip=0x401000 error=4 file=qmail-remote boot_time=1.000000 seq=1 service=/service/remote\n"));
+	    "ip=0x401000 error=4 file=qmail-remote at=T boot_time=1.000000 seq=1 "
+	    "service=/service/remote\n"));
 	assert_true(has("crit kmsg: crash prog=qmail-send pid=42 signal=SIGSEGV addr=0x0 "
-	    "ip=0x401000 error=4 file=qmail-send boot_time=1.000000 seq=2\n"));
+	    "ip=0x401000 error=4 file=qmail-send at=T boot_time=1.000000 seq=2\n"));
 	assert_non_null(c = crashlog_get(1));
 	assert_string_equal(c->service, "/service/remote");
 	assert_non_null(c = crashlog_get(0));
@@ -382,6 +408,163 @@ service_of_crash(void **state)
 	assert_int_equal(RUN(recs), CHECK_OK);
 	assert_true(has(" seq=2 service=/service/send\n"));
 	assert_int_equal(crashlog_publish(NULL, 0), 0);
+}
+
+/* A record of now - ago seconds (by the monotonic clock, as the kernel's) */
+static void
+record_at(char *buf, size_t size, unsigned seq, const char *prog, unsigned pid, long ago)
+{
+	struct timespec mono;
+	long long usec;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	usec = ((long long)mono.tv_sec - ago) * 1000000;
+	snprintf(buf, size, "6,%u,%lld,-;%s[%u]: segfault at 0 ip 0000000000401000 "
+	    "sp 00007ffc00000000 error 4 in %s[1000,401000+1000]\n", seq, usec > 0 ? usec : 1,
+	    prog, pid, prog);
+}
+
+/* History is a summary, news is a page: on the first run, the crashes older
+ * than MAINTD_KMSG_FRESH are one backlog line; the young one is a crash
+ * line with at=, an event held for MAINTD_KMSG_HOLD. A later process (a -1
+ * run) reports it again while it is held, with again=1; then no more. */
+static void
+history_and_news(void **state)
+{
+	struct timespec mono;
+	char r[4][256], line[256];
+	const char *recs[4];
+	long up, fresh;
+	time_t now;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	if ((up = (long)mono.tv_sec) < 8) {
+		printf("# skipped: up %ld s, too short for an old record\n", up);
+		return;
+	}
+	fresh = up / 2;		/* boot + 1 s is older, now - 1 s younger */
+	snprintf(line, sizeof(line), "%ld", fresh);
+	setenv("MAINTD_KMSG_FRESH", line, 1);
+	setenv("MAINTD_KMSG_HOLD", "3600", 1);
+	record_at(r[0], sizeof(r[0]), 1, "qmail-remote", 11, up - 1);
+	record_at(r[1], sizeof(r[1]), 2, "qmail-smtpd", 12, up - 1);
+	record_at(r[2], sizeof(r[2]), 3, "qmail-remote", 13, up - 2);
+	record_at(r[3], sizeof(r[3]), 4, "qmail-send", 14, 1);
+	recs[0] = r[0];
+	recs[1] = r[1];
+	recs[2] = r[2];
+	recs[3] = r[3];
+	now = time(NULL);
+	assert_int_equal(run(recs, 4), CHECK_OK);
+	assert_int_equal(lines("crit kmsg: crash "), 1);
+	assert_true(has("crit kmsg: crash prog=qmail-send pid=14 signal=SIGSEGV addr=0x0 "
+	    "ip=0x401000 error=4 file=qmail-send at=T boot_time="));
+	assert_int_equal(last_kind, FINDING_EVENT);
+	assert_true(last_at >= now - 3 && last_at <= now + 1);
+	assert_true(last_hold >= 3596 && last_hold <= 3600);
+	assert_int_equal(lines("info kmsg: backlog crashes=3 progs=qmail-remote,qmail-smtpd oldest="), 1);
+	{
+		long long oldest, newest;
+		const char *p = strstr(out, " oldest=");
+
+		assert_int_equal(sscanf(p, " oldest=%lld newest=%lld", &oldest, &newest), 2);
+		assert_true(oldest >= now - up && oldest <= now - up + 3);
+		assert_true(newest >= oldest + 1 && newest <= oldest + 2);
+	}
+	assert_false(has("backlog-skipped"));
+	assert_true(has("info kmsg: scanned records=4 crashes=4 seq=4\n"));
+
+	/* a new process (a second -1 run): nothing new, the crash still held */
+	crashlog_clear();
+	assert_int_equal(run(recs, 4), CHECK_OK);
+	assert_int_equal(lines("crit kmsg: crash "), 1);
+	assert_true(has("crit kmsg: crash prog=qmail-send pid=14 signal=SIGSEGV addr=0x0 "
+	    "ip=0x401000 error=4 file=qmail-send at=T boot_time="));
+	assert_true(has(" seq=4 again=1\n"));
+	assert_int_equal(last_kind, FINDING_EVENT);
+	assert_true(last_hold >= 3590 && last_hold <= 3600);
+	assert_false(has("backlog"));
+	assert_true(has("info kmsg: scanned records=0 crashes=0 seq=4\n"));
+
+	/* past its hold: gone, silently */
+	setenv("MAINTD_KMSG_HOLD", "1", 1);
+	sleep(2);
+	assert_int_equal(run(recs, 4), CHECK_OK);
+	assert_false(has("crit "));
+	assert_false(has("cleared"));
+}
+
+/* A crash loop across -1 runs: each a new process, the crashes of the
+ * earlier ones come from the state. */
+static void
+loop_across_runs(void **state)
+{
+	char r[3][256];
+	const char *recs[3];
+
+	(void)state;
+	setenv("MAINTD_KMSG_LOOP", "3", 1);
+	setenv("MAINTD_KMSG_FRESH", "3600", 1);
+	record_at(r[0], sizeof(r[0]), 1, "qmail-smtpd", 21, 5);
+	record_at(r[1], sizeof(r[1]), 2, "qmail-smtpd", 22, 3);
+	record_at(r[2], sizeof(r[2]), 3, "qmail-smtpd", 23, 1);
+	recs[0] = r[0];
+	assert_int_equal(run(recs, 1), CHECK_OK);
+	assert_false(has("crash-loop"));
+	crashlog_clear();
+	recs[1] = r[1];
+	assert_int_equal(run(recs, 2), CHECK_OK);
+	assert_int_equal(lines("crit kmsg: crash "), 1);
+	assert_false(has("crash-loop"));
+	crashlog_clear();
+	recs[2] = r[2];
+	assert_int_equal(run(recs, 3), CHECK_OK);
+	assert_true(has("crit kmsg: crash-loop prog=qmail-smtpd count=3 window=3600\n"));
+	/* a fourth process, nothing new: the loop lasts while the crashes are in the hour */
+	crashlog_clear();
+	assert_int_equal(run(recs, 3), CHECK_OK);
+	assert_true(has("crit kmsg: crash-loop prog=qmail-smtpd count=3 window=3600\n"));
+	assert_false(has("crit kmsg: crash "));
+}
+
+/* bad-record and cursor-failed are conditions (said once by the daemon,
+ * cleared when gone), not notes repeated by every run. */
+static void
+conditions(void **state)
+{
+	static const char *const junk[] = { "x", SEGV(1, "qmail-remote", 1) };
+	char saved[sizeof(conf.state)];
+
+	(void)state;
+	assert_int_equal(RUN(junk), CHECK_OK);
+	assert_true(has("warn kmsg: bad-record count=1\n"));
+	assert_int_equal(kind_of_bad, FINDING_STATE);
+	memcpy(saved, conf.state, sizeof(saved));
+	snprintf(conf.state, sizeof(conf.state), "/nonexistent/state");
+	assert_int_equal(RUN(junk), CHECK_FAILED);
+	assert_true(has("warn kmsg: cursor-failed path=/nonexistent/state/kmsg.cursor error=ENOENT\n"));
+	assert_int_equal(kind_of_cursorfail, FINDING_STATE);
+	memcpy(conf.state, saved, sizeof(saved));
+}
+
+/* No persistent state (a -1 run without MAINTD_STATE): every run is a first
+ * run, nothing is saved, nothing fails. */
+static void
+no_state(void **state)
+{
+	static const char *const recs[] = { SEGV(1, "qmail-remote", 1) };
+	char saved[sizeof(conf.state)];
+
+	(void)state;
+	memcpy(saved, conf.state, sizeof(saved));
+	conf.state[0] = 0;
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_true(has("crit kmsg: crash prog=qmail-remote pid=1 "));
+	assert_false(has("cursor"));
+	assert_int_equal(RUN(recs), CHECK_OK);
+	assert_true(has("crit kmsg: crash prog=qmail-remote pid=1 "));
+	memcpy(conf.state, saved, sizeof(saved));
 }
 
 /* A long run gives the loop back: a 1 ms timer keeps firing during it. */
@@ -480,6 +663,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(unreadable_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(garbage_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(service_of_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(history_and_news, setup, teardown),
+		cmocka_unit_test_setup_teardown(loop_across_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(conditions, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(timer_during_long_run, setup, teardown),
 	};
 

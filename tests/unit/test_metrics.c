@@ -153,15 +153,20 @@ nagios(void **state)
 	assert_string_equal(line, "QMAIL-MAINTD CRITICAL - 1 critical, 0 warning, "
 	    "0 could not check: demo broken target=smtp://127.0.0.1:587 | "
 	    "'findings_crit'=1;;;0 'findings_warn'=0;;;0 'sweep_duration'=0.012s;;;0 "
-	    "'demo_items'=17;;;0 'demo_age'=86400s;;;0 'demo_done'=2c;;;0 'demo_up'=1;;;0;2 "
-	    "'days_smtp://127.0.0.1:25'=80 'days_pop3s://127.0.0.1:995'=12;30:;7:\n");
+	    "'demo_items'=17;;;0\n"
+	    "demo broken target=smtp://127.0.0.1:587\n"
+	    "days_1 = smtp://127.0.0.1:25\n"
+	    "days_2 = pop3s://127.0.0.1:995\n"
+	    "| 'demo_age'=86400s;;;0 'demo_done'=2c;;;0 'demo_up'=1;;;0;2 "
+	    "'days_1'=80 'days_2'=12;30:;7:\n");
 	assert_int_equal(line[n - 1], '\n');
+	assert_true(strchr(line, '\n') - line <= NAGIOS_STATUS);
 
 	/* a tiny buffer: still one terminated line */
 	n = metrics_nagios(m, STATUS_UNKNOWN, line, 40);
 	assert_true(n < 40);
 	assert_int_equal(line[n - 1], '\n');
-	assert_true(strncmp(line, "QMAIL-MAINTD UNKNOWN - ", 23) == 0);
+	assert_true(strncmp(line, "QMAIL-MAINTD UNKNOWN", 20) == 0);
 	metrics_free(m);
 }
 

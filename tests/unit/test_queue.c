@@ -92,6 +92,57 @@ channels(void **state)
 	assert_string_equal(queue_chan_reason(QUEUE_CHAN_PARTIAL), "unterminated");
 }
 
+/* The pending domains of remote records: after the last @, lower-cased,
+ * "" without an @, D records left out; the same at every split point. */
+static void
+domains(void **state)
+{
+	static const char rec[] = "Ta@Example.COM\0Db@x.org\0T\"c@d\"@example.com\0Tnoat\0"
+	    "Te@[10.0.0.1]\0Tf@example.com\0";
+	const unsigned char *p, *end;
+	struct queue_chan c;
+	struct qdoms d;
+	const char *dom;
+	size_t i, len;
+	uint32_t n;
+
+	(void)state;
+	qdoms_init(&d);
+	for (i = 0; i <= sizeof(rec) - 1; i++) {
+		qdoms_reset(&d);
+		queue_chan_init(&c);
+		c.doms = &d;
+		queue_chan_feed(&c, rec, i);
+		queue_chan_feed(&c, rec + i, sizeof(rec) - 1 - i);
+		assert_int_equal(queue_chan_end(&c), QUEUE_CHAN_OK);
+		qdoms_finish(&d);
+		assert_int_equal(c.t, 5);
+		assert_int_equal(d.n, 3);
+		p = d.buf;
+		end = d.buf + d.len;
+		p = qdoms_next(p, end, &dom, &len, &n, NULL);
+		assert_int_equal(len, 0);	/* "noat" */
+		assert_int_equal(n, 1);
+		p = qdoms_next(p, end, &dom, &len, &n, NULL);
+		assert_int_equal(len, 10);
+		assert_memory_equal(dom, "[10.0.0.1]", 10);
+		assert_int_equal(n, 1);
+		p = qdoms_next(p, end, &dom, &len, &n, NULL);
+		assert_int_equal(len, 11);
+		assert_memory_equal(dom, "example.com", 11);
+		assert_int_equal(n, 3);
+		assert_null(qdoms_next(p, end, &dom, &len, &n, NULL));
+	}
+	/* a record cut off is counted by t but has no domain */
+	qdoms_reset(&d);
+	queue_chan_init(&c);
+	c.doms = &d;
+	queue_chan_feed(&c, "Ta@b\0Tc@d", 9);
+	assert_int_equal(queue_chan_end(&c), QUEUE_CHAN_PARTIAL);
+	assert_int_equal(d.n, 1);
+	qdoms_free(&d);
+}
+
 static void
 locks(void **state)
 {
@@ -118,6 +169,7 @@ main(void)
 		cmocka_unit_test(ids),
 		cmocka_unit_test(infos),
 		cmocka_unit_test(channels),
+		cmocka_unit_test(domains),
 		cmocka_unit_test(locks),
 	};
 

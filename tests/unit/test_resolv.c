@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,8 @@ struct fake {
 	enum resolv_status st[8];
 	int ad[8];
 	size_t alen[8];
+	unsigned ids[64];	/* the query ids the server saw */
+	unsigned nids;
 };
 
 static void
@@ -38,10 +41,13 @@ fake_on_query(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	size_t qend, l;
 
+	struct fake *f = arg;
+
 	(void)what;
-	(void)arg;
 	if ((n = recvfrom(fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl)) < 17)
 		return;
+	if (f->nids < 64)
+		f->ids[f->nids++] = (unsigned)b[0] << 8 | b[1];
 	for (qend = 12; qend < (size_t)n && b[qend]; qend += b[qend] + 1u)
 		;
 	qend += 5;
@@ -237,6 +243,85 @@ servers_ok(void **state)
 	assert_false(resolv_servers_ok("[::1]x53"));
 }
 
+static void
+on_one(void *arg, enum resolv_status st, const unsigned char *abuf, size_t alen, int ad)
+{
+	struct fake *f = arg;
+
+	(void)abuf;
+	(void)alen;
+	(void)ad;
+	f->st[f->done++] = st;
+	event_base_loopbreak(f->base);
+}
+
+/* A channel made once (at configure) serves one run after another; the
+ * runs open no file (c-ares read its files when the channel was made). */
+static void
+channel_runs(void **state)
+{
+	struct resolv_chan *chan;
+	struct resolv *r, *r2;
+	struct fake f;
+	char err[128], servers[128];
+	unsigned run;
+
+	(void)state;
+	fake_start(&f);
+	assert_non_null(chan = resolv_chan_new(f.servers, 2000, err, sizeof(err)));
+	assert_int_equal(resolv_chan_servers(chan, servers, sizeof(servers)), 0);
+	assert_string_equal(servers, f.servers);
+	for (run = 0; run < 3; run++) {
+		assert_non_null(r = resolv_open(f.base, chan));
+		assert_null(r2 = resolv_open(f.base, chan));	/* one run at a time */
+		assert_int_equal(errno, EBUSY);
+		f.done = 0;
+		assert_int_equal(resolv_query(r, "ok.example", TLSA_TYPE, on_one, &f), 0);
+		event_base_dispatch(f.base);
+		assert_int_equal(f.done, 1);
+		assert_int_equal(f.st[0], RESOLV_OK);
+		/* a query left pending is cancelled with the run, silently */
+		assert_int_equal(resolv_query(r, "silent.example", 1, on_one, &f), 0);
+		event_base_loop(f.base, EVLOOP_NONBLOCK);
+		resolv_free(r);
+		event_base_loop(f.base, EVLOOP_NONBLOCK);
+		assert_int_equal(f.done, 1);
+	}
+	resolv_chan_free(chan);
+	fake_stop(&f);
+}
+
+/* c-ares 1.18's ares_send sends the id in the query it is given: ours are
+ * random, not the 0 of ares_create_query */
+static void
+random_ids(void **state)
+{
+	struct fake f;
+	struct resolv *r;
+	char err[128], name[64];
+	unsigned i, k, same = 0, zero = 0;
+
+	(void)state;
+	fake_start(&f);
+	assert_non_null(r = resolv_new(f.base, f.servers, 5000, err, sizeof(err)));
+	for (i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "q%u.example", i);
+		assert_int_equal(resolv_query(r, name, TLSA_TYPE, on_many, &f), 0);
+	}
+	while (f.done < 32)
+		event_base_loop(f.base, EVLOOP_ONCE);
+	assert_int_equal(f.nids, 32);
+	for (i = 0; i < 32; i++) {
+		zero += f.ids[i] == 0;
+		for (k = 0; k < i; k++)
+			same += f.ids[i] == f.ids[k];
+	}
+	assert_true(zero <= 1);
+	assert_true(same <= 2);
+	resolv_free(r);
+	fake_stop(&f);
+}
+
 int
 main(void)
 {
@@ -246,6 +331,8 @@ main(void)
 		cmocka_unit_test(many),
 		cmocka_unit_test(bad_servers),
 		cmocka_unit_test(servers_ok),
+		cmocka_unit_test(channel_runs),
+		cmocka_unit_test(random_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,9 @@ slurp(const char *name)
 	FILE *fp;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/tcpto-real/%s", dir ? dir : "tests/fixtures", name);
+	/* a name with a directory (sqmail/...) is under the fixtures, else under tcpto-real */
+	snprintf(path, sizeof(path), "%s/%s%s", dir ? dir : "tests/fixtures",
+	    strchr(name, '/') ? "" : "tcpto-real/", name);
 	fp = fopen(path, "rb");
 	assert_non_null(fp);
 	fseek(fp, 0, SEEK_END);
@@ -42,7 +44,7 @@ slurp(const char *name)
 
 /* qmail-tcpto's lines against the decoded table, age = recorded time - when */
 static void
-check_listing(const char *name)
+check_listing_as(const char *name, enum tcpto_layout layout, unsigned slots)
 {
 	char fn[256], ip[64], addr[TCPTO_ADDRSTR], *line, *save = NULL;
 	unsigned long ago, count;
@@ -59,8 +61,8 @@ check_listing(const char *name)
 	tm = slurp(fn);
 	when = (time_t)strtoll((char *)tm.buf, NULL, 10);
 	assert_true(when > 0);
-	assert_int_equal(tcpto_decode(bin.buf, bin.len, &t), TCPTO_CLASSIC);
-	assert_int_equal(t.slots, 64);
+	assert_int_equal(tcpto_decode(bin.buf, bin.len, &t), layout);
+	assert_int_equal(t.slots, slots);
 	for (line = strtok_r((char *)txt.buf, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
 		assert_int_equal(sscanf(line, "%63s timed out %lu seconds ago; # recent timeouts: %lu",
@@ -81,6 +83,20 @@ check_listing(const char *name)
 	free(bin.buf);
 	free(txt.buf);
 	free(tm.buf);
+}
+
+static void
+check_listing(const char *name)
+{
+	check_listing_as(name, TCPTO_CLASSIC, 64);
+}
+
+/* s/qmail 3.3.10's own table and its qmail-tcpto's listing */
+static void
+listing_sqmail(void **state)
+{
+	(void)state;
+	check_listing_as("sqmail/tcpto-v4", TCPTO_SQMAIL, 32);
 }
 
 static void
@@ -106,7 +122,10 @@ cleared(void **state)
 
 	(void)state;
 	assert_int_equal(txt.len, 0);
-	assert_int_equal(tcpto_decode(bin.buf, bin.len, &t), TCPTO_CLASSIC);
+	/* zeros are no layout in particular: qmail-tcpok's or a restarted qmail-send's */
+	assert_int_equal(tcpto_decode(bin.buf, bin.len, &t), TCPTO_EMPTY);
+	assert_string_equal(tcpto_layout_name(t.layout), "empty");
+	assert_int_equal(t.slots * t.reclen, TCPTO_SIZE);
 	for (i = 0; i < t.slots; i++)
 		assert_true(t.rec[i].empty);
 	free(bin.buf);
@@ -438,6 +457,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(listing_mixed),
 		cmocka_unit_test(listing_full),
+		cmocka_unit_test(listing_sqmail),
 		cmocka_unit_test(cleared),
 		cmocka_unit_test(prune_mixed),
 		cmocka_unit_test(prune_full),

@@ -4,12 +4,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "tls.h"
+#include "tlsproto.h"
 
 /* A self-signed P-256 certificate valid from now for the given days. */
 static X509 *
@@ -118,6 +126,196 @@ name_string(void **state)
 	X509_free(x);
 }
 
+static char home[] = "/tmp/test_tls.XXXXXX";
+static struct conf conf;
+
+static void *
+configure(struct conf_err *err)
+{
+	memset(err, 0, sizeof(*err));
+	return check_tls.configure(&conf, err);
+}
+
+static char *
+slurp(const char *rel)
+{
+	static char buf[4096];
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", home, rel);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+static void
+seen(struct finding *f, const char *target)
+{
+	finding_init(f, LEVEL_DEBUG, FINDING_DETAIL, "tls", "seen-listening");
+	finding_add(f, "target", target);
+}
+
+/* The root side of the memory: a run's memo of a target of this
+ * configuration is kept in MAINTD_STATE/tls.seen; nothing else is. */
+static void
+seen_update(void **state)
+{
+	struct conf_err err;
+	struct finding f;
+	char path[256];
+	void *cf;
+	int dfd;
+
+	(void)state;
+	unsetenv("MAINTD_TLS_TARGETS");
+	setenv("MAINTD_TLS_DANE", "0", 1);
+	snprintf(path, sizeof(path), "%s/state", home);
+	assert_true((dfd = open(path, O_RDONLY | O_DIRECTORY)) >= 0);
+	assert_non_null(cf = configure(&err));
+	seen(&f, "pop3://127.0.0.1:110");
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 1);
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);	/* known */
+	seen(&f, "smtps://127.0.0.1:465");
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 1);
+	assert_string_equal(slurp("state/tls.seen"), "smtps://127.0.0.1:465\npop3://127.0.0.1:110\n");
+	seen(&f, "pop3://127.0.0.1:111");	/* not a target */
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);
+	seen(&f, "/etc/passwd");
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);
+	finding_init(&f, LEVEL_INFO, FINDING_NOTE, "tls", "ok");
+	finding_add(&f, "target", "smtp://127.0.0.1:25");
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);
+	check_tls.config_free(cf);
+	/* read back at the next configure */
+	assert_non_null(cf = configure(&err));
+	seen(&f, "pop3://127.0.0.1:110");
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);
+	seen(&f, "pop3s://127.0.0.1:995");
+	assert_int_equal(tls_seen_update(dfd, cf, &f), 1);
+	check_tls.config_free(cf);
+	close(dfd);
+	unsetenv("MAINTD_TLS_DANE");
+}
+
+static void
+write_cert(const char *rel)
+{
+	char path[256];
+	X509 *x = make_cert(30, "ca.example.test");
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", home, rel);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_true(PEM_write_X509(fp, x) == 1);
+	fclose(fp);
+	X509_free(x);
+}
+
+/* CA paths that are not there, or hold no certificate, and names longer
+ * than DNS allows are bad-config; a directory is read whole (no rehash) */
+static void
+bad_config(void **state)
+{
+	struct conf_err err;
+	char path[256], name[305];
+	void *cf;
+
+	(void)state;
+	setenv("MAINTD_TLS_DANE", "0", 1);
+	setenv("MAINTD_TLS_CAFILE", "/nonexistent/ca.pem", 1);
+	assert_null(configure(&err));
+	assert_string_equal(err.var, "MAINTD_TLS_CAFILE");
+	assert_string_equal(err.value, "/nonexistent/ca.pem");
+	assert_int_equal(err.errnum, ENOENT);
+	snprintf(path, sizeof(path), "%s/control/me", home);
+	setenv("MAINTD_TLS_CAFILE", path, 1);	/* text, no certificate */
+	assert_null(configure(&err));
+	assert_string_equal(err.reason, "no-certificate");
+	unsetenv("MAINTD_TLS_CAFILE");
+	setenv("MAINTD_TLS_CAPATH", "/nonexistent", 1);
+	assert_null(configure(&err));
+	assert_string_equal(err.var, "MAINTD_TLS_CAPATH");
+	assert_string_equal(err.value, "/nonexistent");
+	assert_int_equal(err.errnum, ENOENT);
+	snprintf(path, sizeof(path), "%s/cadir", home);
+	mkdir(path, 0755);
+	setenv("MAINTD_TLS_CAPATH", path, 1);
+	assert_null(configure(&err));
+	assert_string_equal(err.reason, "no-certificate");
+	write_cert("cadir/ca.pem");
+	assert_non_null(cf = configure(&err));
+	check_tls.config_free(cf);
+	unsetenv("MAINTD_TLS_CAPATH");
+	memset(name, 'a', 304);
+	name[50] = name[100] = name[150] = name[200] = name[250] = '.';
+	name[304] = 0;
+	setenv("MAINTD_TLS_NAME", name, 1);
+	assert_null(configure(&err));
+	assert_string_equal(err.var, "MAINTD_TLS_NAME");
+	assert_string_equal(err.reason, "too-long");
+	setenv("MAINTD_TLS_NAME", "mx..example", 1);
+	assert_null(configure(&err));
+	assert_string_equal(err.reason, "bad-name");
+	unsetenv("MAINTD_TLS_NAME");
+	unsetenv("MAINTD_TLS_DANE");
+}
+
+static void
+target_format(void **state)
+{
+	struct tls_target t;
+	const char *why;
+	char buf[600];
+
+	(void)state;
+	assert_int_equal(tls_target_parse("smtp://[::1]:25/mx.example", 26, &t, &why), 0);
+	tls_target_format(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "smtp://[::1]:25/mx.example");
+	assert_int_equal(tls_target_parse("POP3S://127.0.0.1:995", 21, &t, &why), 0);
+	tls_target_format(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "pop3s://127.0.0.1:995");
+}
+
+static int
+setup(void **state)
+{
+	char path[256];
+	FILE *f;
+
+	(void)state;
+	if (!mkdtemp(home))
+		return -1;
+	snprintf(path, sizeof(path), "%s/control", home);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/state", home);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/control/me", home);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fputs("mx1.example.test\n", f);
+	fclose(f);
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conf.qmailhome, sizeof(conf.qmailhome), "%s", home);
+	snprintf(conf.state, sizeof(conf.state), "%s/state", home);
+	snprintf(conf.me, sizeof(conf.me), "mx1.example.test");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	return system(cmd);
+}
+
 int
 main(void)
 {
@@ -125,7 +323,10 @@ main(void)
 		cmocka_unit_test(tlsa_matching),
 		cmocka_unit_test(cert_days),
 		cmocka_unit_test(name_string),
+		cmocka_unit_test(seen_update),
+		cmocka_unit_test(bad_config),
+		cmocka_unit_test(target_format),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
