@@ -322,31 +322,37 @@ handle(struct probe *p, struct probemsg *m)
 	}
 }
 
+/* The next whole message of in, taken out of it: 1; 0: not whole yet;
+ * -1: malformed (*why). Both sides read their socket through it. */
+static int
+next_msg(struct evbuffer *in, struct probemsg *m, const char **why)
+{
+	size_t len = evbuffer_get_length(in), used;
+	unsigned char *data;
+	int r;
+
+	if (len > PROBEMSG_MAX)
+		len = PROBEMSG_MAX;
+	if (!len || !(data = evbuffer_pullup(in, (ssize_t)len)))
+		return 0;
+	if ((r = probemsg_decode(data, len, m, &used, why)) == 1)
+		evbuffer_drain(in, used);
+	return r;
+}
+
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
 	static struct probemsg m;	/* 20 KB: not on the stack */
 	struct probe *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	const char *why;
-	size_t len, used;
 	int r;
 
-	while ((len = evbuffer_get_length(in)) > 0) {
-		unsigned char *data = evbuffer_pullup(in, len < PROBEMSG_MAX ? (ssize_t)len :
-		    PROBEMSG_MAX);
-
-		r = probemsg_decode(data, len < PROBEMSG_MAX ? len : PROBEMSG_MAX, &m, &used, &why);
-		if (r == 0)
-			return;
+	while (p->bev && (r = next_msg(bufferevent_get_input(bev), &m, &why)) != 0)
 		if (r < 0 || (why = handle(p, &m))) {
 			protocol_error(p, why);
 			return;
 		}
-		if (!p->bev)	/* a done run's end restarted nothing, but be sure */
-			return;
-		evbuffer_drain(in, used);
-	}
 }
 
 static void
@@ -549,21 +555,12 @@ child_read(struct bufferevent *bev, void *arg)
 {
 	static struct probemsg m;
 	struct child *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	const char *why;
-	size_t len, used;
 	int r;
 
-	while ((len = evbuffer_get_length(in)) > 0) {
-		unsigned char *data = evbuffer_pullup(in, len < PROBEMSG_MAX ? (ssize_t)len :
-		    PROBEMSG_MAX);
-
-		if ((r = probemsg_decode(data, len < PROBEMSG_MAX ? len : PROBEMSG_MAX, &m, &used,
-		    &why)) == 0)
-			return;
+	while ((r = next_msg(bufferevent_get_input(bev), &m, &why)) != 0) {
 		if (r < 0)
-			_exit(100);
-		evbuffer_drain(in, used);
+			_exit(100);	/* the root process does not send this */
 		if (m.type == PROBEMSG_RUN)
 			child_start(c, &m);
 		else if (m.type == PROBEMSG_CANCEL && m.check < CONF_MAXCHECKS &&

@@ -226,8 +226,9 @@ struct dns_run {
 };
 
 static const struct metric_family dns_metrics[] = {
+	/* perfdata without "c": in a -1 run (the only -N) it is that run's count */
 	{ "qmail_dns_lookup_failures_total", METRIC_COUNTER, "DNS lookups that failed.",
-	    { NULL, NULL }, "dns_lookup_failures", "c", PERF_FIRST, 0 },
+	    { NULL, NULL }, "dns_lookup_failures", "", PERF_FIRST, 0 },
 	{ NULL }
 };
 

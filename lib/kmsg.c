@@ -76,7 +76,8 @@ static const char *const kmsg_events[] = {
 static const struct metric_family kmsg_metrics[] = {
 	{ .name = "qmail_kmsg_crashes_total", .type = METRIC_COUNTER,
 	    .help = "Crashes of programs seen in the kernel log.", .label = { "prog", NULL },
-	    .perf = "kmsg_crashes", .uom = "c", .how = PERF_SUM },
+	    /* perfdata without "c": in a -1 run (the only -N) the run's own crashes */
+	    .perf = "kmsg_crashes", .uom = "", .how = PERF_SUM },
 	{ .name = NULL }
 };
 

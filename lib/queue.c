@@ -26,6 +26,8 @@
 
 #include "metrics.h"
 #include "safefile.h"
+#include "sendlog.h"
+#include "sendlog_read.h"
 #include "stuck.h"
 
 #define EV_QSEND	"qmail-send"
@@ -57,20 +59,25 @@
 #define EV_SHAPE	"shape"
 #define EV_STUCK	"stuck"
 #define EV_CACHE	"cache-error"
+#define EV_SENDLOG	"sendlog-unreadable"
+#define EV_SENDLOST	"sendlog-lost"
+#define EV_SENDCURSOR	"sendlog-cursor"
 
 static const char *const queue_events[] = {
 	EV_QSEND, EV_STATS, EV_LAYOUT, EV_MESSAGE, EV_BADSPLIT, EV_MISSING, EV_BADOWNER,
 	EV_BADMODE, EV_BADLOCK, EV_ORPHINFO, EV_ORPHLOCAL, EV_ORPHREMOTE,
 	EV_ORPHBOUNCE, EV_ORPHTODO, EV_ORPHINTD, EV_WRONGSPLIT, EV_INODE,
 	EV_BADNAME, EV_BADINFO, EV_BADCHAN, EV_STALEMESS, EV_STALEPID,
-	EV_EXPIRED, EV_UNREADABLE, EV_NOUSER, EV_UNKNOWN, EV_SHAPE, EV_STUCK, EV_CACHE, NULL
+	EV_EXPIRED, EV_UNREADABLE, EV_NOUSER, EV_UNKNOWN, EV_SHAPE, EV_STUCK, EV_CACHE,
+	EV_SENDLOG, EV_SENDLOST, EV_SENDCURSOR, NULL
 };
 
 const struct confvar queue_var_slice = { "MAINTD_QUEUE_SLICE", "10" };
 static const struct confvar var_top = { "MAINTD_QUEUE_TOPDOMAINS", "10" };
 static const struct confvar var_stuck = { "MAINTD_STUCK_AGE", "3600" };
+static const struct confvar var_sendlog = { "MAINTD_SENDLOG", "" };
 static const struct confvar *const queue_vars[] = {
-	&queue_var_slice, &var_top, &var_stuck, NULL
+	&queue_var_slice, &var_top, &var_stuck, &var_sendlog, NULL
 };
 
 #define OSSIFIED 129600		/* qmail-send/qmail-clean: 36 h of atime */
@@ -97,6 +104,7 @@ struct queue_config {
 	unsigned long slice_ms;		/* MAINTD_QUEUE_SLICE */
 	unsigned long top;		/* MAINTD_QUEUE_TOPDOMAINS */
 	unsigned long stuck_age;	/* MAINTD_STUCK_AGE; 0: off */
+	char sendlog[PATH_MAX];		/* MAINTD_SENDLOG: qmail-send's current; "": none */
 };
 
 struct cand {
@@ -159,6 +167,8 @@ enum phase { P_SUBOPEN, P_SUBREAD, P_GROUP, P_CONFIRM, P_FLATOPEN, P_FLAT, P_END
 
 struct qrun {
 	struct check_run *run;		/* NULL until start() set the descriptors to -1 */
+	struct sendlog *sl;		/* MAINTD_SENDLOG read this run: the last deferrals */
+	int slfd;			/* MAINTD_STATE for its cursor; -1 */
 	int qfd;			/* queue/ */
 	int dfd[ND];			/* flat dirs and the top of split ones */
 	int dferr[ND];			/* why dfd is -1 */
@@ -221,6 +231,7 @@ struct qrun {
 static void *
 queue_configure(const struct conf *c, struct conf_err *err)
 {
+	const char *sendlog = conf_value(&var_sendlog);
 	struct queue_config *cf;
 	unsigned long slice, top, stuck;
 
@@ -229,6 +240,11 @@ queue_configure(const struct conf *c, struct conf_err *err)
 	    conf_ulong(&var_top, 1, 1000, &top, err) < 0 ||
 	    conf_ulong(&var_stuck, 0, 100000000, &stuck, err) < 0)
 		return NULL;
+	if (*sendlog && (sendlog[0] != '/' || strlen(sendlog) >= PATH_MAX)) {
+		conf_set_err(err, var_sendlog.name, sendlog, sendlog[0] != '/' ? "not-absolute" :
+		    "too-long");
+		return NULL;
+	}
 	if (!(cf = malloc(sizeof(*cf)))) {
 		conf_set_err(err, queue_var_slice.name, "", "no-memory");
 		return NULL;
@@ -236,6 +252,7 @@ queue_configure(const struct conf *c, struct conf_err *err)
 	cf->slice_ms = slice;
 	cf->top = top;
 	cf->stuck_age = stuck;
+	snprintf(cf->sendlog, sizeof(cf->sendlog), "%s", sendlog);
 	return cf;
 }
 
@@ -1734,6 +1751,20 @@ emit_shape(struct qrun *q, const struct qshape_row *r)
 	run_emit(q->run, &f);
 }
 
+/* The stuck line says why, in qmail-send's own words: the last deferral of
+ * the domain that MAINTD_SENDLOG shows, and how old it is. */
+static void
+add_last_deferral(struct qrun *q, struct finding *f, const char *domain)
+{
+	const char *why;
+	time_t when;
+
+	if (q->sl && (why = sendlog_last_deferral(q->sl, domain, &when))) {
+		finding_add(f, "last_deferral", why);
+		finding_addi(f, "last_deferral_age", (long long)(q->now - when));
+	}
+}
+
 /* The end of a walk: the shape by domain (-v lines, the table kept for the
  * metrics and for -q) and the stuck destinations (findings, published). */
 static void
@@ -1776,6 +1807,7 @@ shape_end(struct qrun *q)
 		finding_subject(&f);
 		finding_addu(&f, "recipients", rows[i].total);
 		finding_addi(&f, "oldest", rows[i].oldest);
+		add_last_deferral(q, &f, rows[i].domain);
 		run_emit(q->run, &f);
 		memset(&st[i], 0, sizeof(st[i]));
 		snprintf(st[i].domain, sizeof(st[i].domain), "%s", rows[i].domain);
@@ -1786,6 +1818,61 @@ shape_end(struct qrun *q)
 	stuck_publish(st, n);
 	free(rows);
 	free(st);
+}
+
+static void on_step(struct check_run *);
+static void finish(struct qrun *);
+
+/* MAINTD_SENDLOG, read from its cursor in bounded turns before the walk
+ * (none: straight to the walk). What it cannot read is a warning; the walk
+ * goes on regardless. */
+static void
+sendlog_step(struct check_run *run)
+{
+	const struct queue_config *cf = run->config;
+	struct qrun *q = run->state;
+	struct sendlog_rd rd;
+	struct finding f;
+	int r;
+
+	if (!cf->sendlog[0])
+		goto walk;
+	if (!q->sl) {
+		if (!(q->sl = sendlog_new(0, 0)))
+			goto walk;
+		q->slfd = run->conf->state[0] ? safe_state_dir(run->conf->state) : -1;
+	}
+	memset(&rd, 0, sizeof(rd));
+	r = sendlog_read(q->sl, q->slfd, cf->sendlog, SENDLOG_READ_MAX, q->now, &rd);
+	if (r == 1 && run_yield(run, sendlog_step) == 0)
+		return;
+	if (rd.bad_state) {
+		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_SENDCURSOR);
+		finding_add(&f, "reason", "corrupt");
+		run_emit(run, &f);
+	}
+	if (rd.lost) {
+		finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_SENDLOST);
+		finding_add(&f, "path", cf->sendlog);
+		run_emit(run, &f);
+	}
+	if (r < 0) {
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_SENDLOG);
+		finding_add(&f, "path", cf->sendlog);
+		finding_subject(&f);
+		finding_add(&f, "what", rd.what ? rd.what : "log-read");
+		if (rd.type)
+			finding_add(&f, "type", rd.type);
+		else
+			finding_error(&f, errno);
+		run_emit(run, &f);
+	}
+walk:
+	q->phase = P_SUBOPEN;
+	if (run_yield(run, on_step) < 0) {
+		q->failed = 1;
+		finish(q);
+	}
 }
 
 /* The run's cleanup: the reader thread is joined, everything closed. */
@@ -1818,6 +1905,9 @@ queue_cleanup(struct check_run *run)
 	if (q->haveshape)
 		qshape_free(&q->shape);
 	free(q->table);
+	sendlog_free(q->sl);
+	if (q->slfd >= 0)
+		close(q->slfd);
 }
 
 /* The end: cleanup runs inside run_done, so q is not touched after it. */
@@ -1881,6 +1971,7 @@ queue_start(struct check_run *run)
 	q->qfd = -1;
 	q->cachefd = -1;
 	q->cinfd = -1;
+	q->slfd = -1;
 	for (d = 0; d < ND; d++)
 		q->dfd[d] = -1;
 	q->run = run;
@@ -1934,8 +2025,7 @@ queue_start(struct check_run *run)
 		finish(q);
 		return;
 	}
-	q->phase = P_SUBOPEN;
-	if (run_yield(run, on_step) < 0) {
+	if (run_yield(run, sendlog_step) < 0) {
 		q->failed = 1;
 		finish(q);
 	}

@@ -3,6 +3,8 @@
  * people, kept for `qmail-maintd -1 -q`. */
 #include "queue_shape.h"
 
+#include "hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,13 +219,7 @@ struct qshape_slot {
 static uint64_t
 fnv(const char *s, size_t n)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	while (n--) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return fnv1a(FNV1A_INIT, s, n);
 }
 
 int

@@ -2,7 +2,7 @@
 # The whole test suite on a fresh Debian 12 machine, as root:
 #   dependencies, README.md's Install followed into a scratch root (tests/install.sh), the
 #   contrib/ kit's checks (tests/contrib.sh), a -Werror build, the suite under ASan+UBSan,
-#   every libFuzzer target for FUZZ_SECONDS (default 15) each, then the suite on the plain
+#   every libFuzzer target for FUZZ_SECONDS (default 10) each, then the suite on the plain
 #   build (its ctest summary is the last thing printed).
 set -eu
 cd "$(dirname "$0")/.."

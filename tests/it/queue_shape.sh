@@ -46,6 +46,21 @@ grep -c 'queue/info/[0-9]*>, "[0-9]*"' "$T/third.trace" > /dev/null ||
     fail "strace shows no info/ open: the check above proves nothing"
 pass "steady state: the same shape from the cache, no remote/ file opened"
 
+# MAINTD_SENDLOG: the stuck line carries qmail-send's last deferral for the domain
+mkdir -p "$T/sendlog"
+printf '%s\n' 'status: local 0/10 remote 1/20' \
+    'starting delivery 7: msg 123 to remote u@Stuck2.test' \
+    'delivery 7: deferral: 192.0.2.7_does_not_like_recipient./Remote_host_said:_451_4.3.0_try_later/' \
+    > "$T/sendlog/current"
+run fourth 10 env MAINTD_SENDLOG="$T/sendlog/current"
+grep -q '^warn queue: stuck domain=stuck2.test recipients=1 oldest=[0-9]* last_deferral="192.0.2.7 does not like recipient./Remote host said: 451 4.3.0 try later" last_deferral_age=[0-9]*$' \
+    "$T/fourth.out" || fail "no last_deferral on the stuck line: $(grep stuck2 "$T/fourth.out")"
+grep -q 'stuck domain=stuck1.test .*last_deferral' "$T/fourth.out" && fail "stuck1.test has no deferral in the log"
+# the cursor: a second run reads nothing new and keeps the deferral
+run fifth 10 env MAINTD_SENDLOG="$T/sendlog/current"
+grep -q 'stuck domain=stuck2.test .*last_deferral="192.0.2.7 ' "$T/fifth.out" || fail "the cursor lost the deferral"
+pass "MAINTD_SENDLOG: qmail-send's last deferral on the stuck line, kept across runs by the cursor"
+
 # the daemon: stuck2.test drains (its recipient is marked done), a HUP sweep clears it
 MAINTD_STUCK_AGE=$STUCK MAINTD_CHECKS=queue QMAILHOME=$H MAINTD_STATE=$T/state-d \
     "$MAINTD" > "$T/daemon.out" 2>&1 &
