@@ -100,7 +100,6 @@ say_config_err(enum level level, const struct conf_err *err)
 		    err->reason);
 }
 
-
 /* As a plugin (-N) a refused start is UNKNOWN, with a status line first. */
 static void
 fatal_begin(const char *event)
