@@ -32,4 +32,28 @@ fi
 plugin 3 "usage error" -1 -N -x
 : > "$T/items"
 MAINTD_SLOW_MS=5000 plugin 3 "-t 1" -1 -N -t 1
-pass "-1 -N output follows the plugin guidelines in every case"
+# -t 1 against an SMTP target that accepts and never answers (the tls check
+# would wait MAINTD_TLS_TIMEOUT): UNKNOWN within 2 s
+python3 - "$T/port" <<'PY' &
+import os, socket, sys, time
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(5)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % t.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+conns, end = [], time.time() + 30
+t.settimeout(0.2)
+while time.time() < end:
+    try:
+        conns.append(t.accept()[0])
+    except socket.timeout:
+        pass
+PY
+srv=$!
+at_exit "kill $srv 2>/dev/null"
+wait_for "$T/port" . 5 || fail "no silent server"
+t0=$(date +%s%N)
+MAINTD_CHECKS=tls MAINTD_TLS_TARGETS="smtp://127.0.0.1:$(cat "$T/port")" MAINTD_TLS_TIMEOUT=30 \
+    MAINTD_DNS_SERVERS=127.0.0.1:9 plugin 3 "-t 1, a target that never answers" -1 -N -t 1
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 2000 ] || fail "-t 1 took $ms ms"
+grep -q '^QMAIL-MAINTD UNKNOWN - timeout' "$T/out" || fail "-t 1: $(cat "$T/out")"
+pass "-1 -N output follows the plugin guidelines in every case; -t 1 on a silent target: UNKNOWN in $ms ms"
