@@ -224,7 +224,7 @@ status_commit(struct status_out *o, int dirfd)
 		return -1;
 	}
 	if ((text = status_text(o, &len))) {
-		r = safe_replace(dirfd, STATUS_NAME, text, len, 0644);
+		r = safe_replace_snapshot(dirfd, STATUS_NAME, text, len, 0644);
 		e = errno;
 	}
 	free(o->p);

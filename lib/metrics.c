@@ -544,7 +544,7 @@ metrics_write(const struct metrics *m, int dirfd, const char *name)
 		errno = ENOMEM;
 		return -1;
 	}
-	r = safe_replace(dirfd, name, text, len, 0644);
+	r = safe_replace_snapshot(dirfd, name, text, len, 0644);
 	e = errno;
 	free(text);
 	errno = e;

@@ -1107,7 +1107,7 @@ cache_save(struct qrun *q)
 	h.bytes = q->lcout - sizeof(h);
 	memcpy(q->cout, &h, sizeof(h));
 	snprintf(name, sizeof(name), "%u", q->sub);
-	safe_replace(q->cachefd, name, q->cout, q->lcout, 0600);
+	safe_replace_snapshot(q->cachefd, name, q->cout, q->lcout, 0600);
 }
 
 /* The entry of (id, d), if the file is as cached: the walk asks in order. */

@@ -288,7 +288,7 @@ cache_save(struct srun *s)
 	h->sub = s->sub;
 	h->split = s->split;
 	h->n = s->nout;
-	safe_replace(s->cachefd, name, b, len, 0600);
+	safe_replace_snapshot(s->cachefd, name, b, len, 0600);
 }
 
 static void

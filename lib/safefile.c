@@ -104,8 +104,23 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static int replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+    int durable);
+
 int
 safe_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	return replace(dirfd, name, buf, len, mode, 1);
+}
+
+int
+safe_replace_snapshot(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	return replace(dirfd, name, buf, len, mode, 0);
+}
+
+static int
+replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode, int durable)
 {
 	char tmp[NAME_MAX + 1];
 	int fd, e;
@@ -121,7 +136,7 @@ safe_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mo
 	    mode);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0)
+	if (write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0))
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;

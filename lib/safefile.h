@@ -47,6 +47,12 @@ const char *safe_type_name(mode_t mode);
  * is unlinked first: unlinkat never follows a link), written, fsync'ed, given
  * mode, renamed onto name inside dirfd. 0, or -1 and errno. */
 int safe_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode);
+/* The same without the fsync, for a snapshot the next run writes again (the
+ * status file, the metrics file, the queue's caches): an fsync on the event
+ * loop can wait seconds on a busy disk, and SIGTERM would wait with it. The
+ * rename still makes it whole or absent for a reader. */
+int safe_replace_snapshot(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode);
 
 /* Opens (and first makes, mode 0711, if missing) the state directory path:
  * it must be a directory owned by this process's effective uid and not
