@@ -195,11 +195,21 @@ usage(const char *what)
 }
 
 static void __attribute__((noreturn))
-fatal_state(int e)
+fatal_var(const struct confvar *var, const char *value, const char *reason, int e)
 {
 	struct conf_err err;
 
-	fatal_config((conf_set_errno(&err, conf_state.name, d.cf.conf.state, e), &err));
+	if (e)
+		conf_set_errno(&err, var->name, value, e);
+	else
+		conf_set_err(&err, var->name, value, reason);
+	fatal_config(&err);
+}
+
+static void __attribute__((noreturn))
+fatal_state(int e)
+{
+	fatal_var(&conf_state, d.cf.conf.state, NULL, e);
 }
 
 /* The state directory exists, is this account's alone (owned by it, not
@@ -457,17 +467,6 @@ needs_probe(void)
 	return 0;
 }
 
-static void __attribute__((noreturn))
-fatal_var(const struct confvar *var, const char *value, const char *reason, int e)
-{
-	struct conf_err err;
-
-	if (e)
-		conf_set_errno(&err, var->name, value, e);
-	else
-		conf_set_err(&err, var->name, value, reason);
-	fatal_config(&err);
-}
 
 /* The empty directory the probe process chroots to: made if missing, root's,
  * writable by no one else, empty. */

@@ -18,19 +18,7 @@ if ! getent passwd nagios > /dev/null; then
 	    --shell /usr/sbin/nologin nagios || fail "cannot create the nagios account"
 	at_exit "userdel nagios"
 fi
-make_qmailhome "$T/qmail"
-STATE=$T/state
-S=$T/service/maintd
-mkdir -p "$S/env" "$T/service"
-# the test-only slow check: a finding for each line of items, every second
-printf 'warn a|b\ncrit c\n' > "$T/items"
-for kv in "QMAILHOME=$T/qmail" "MAINTD_STATE=$STATE" MAINTD_CHECKS=slow \
-    "MAINTD_SLOW_FINDINGS=$T/items" MAINTD_INTERVAL_SLOW=1 MAINTD_TIMEOUT_SLOW=1; do
-	printf '%s\n' "${kv#*=}" > "$S/env/${kv%%=*}"
-done
-printf '#!/bin/sh\nexec envdir ./env %s >> %s 2>&1\n' "$MAINTD_TEST" "$T/log" > "$S/run"
-chmod 755 "$S/run"
-LOG=$T/log
+slow_service
 # contrib's paths, this test's install
 installed() { sed "s|/var/qmail/maintd/state|$STATE|g; s|/var/qmail/bin/qmail-maintd|$MAINTD|g"; }
 

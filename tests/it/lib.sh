@@ -57,3 +57,21 @@ make_qmailhome() {
 	mkdir -p "$1/control"
 	echo "${2:-mx1.example.test}" > "$1/control/me"
 }
+
+# slow_service: a service directory $S (under $T/service) of qmail-maintd-test
+# whose test-only slow check finds "warn a|b" and "crit c" every second (runs
+# limited to 1 s), state in $STATE, its log appended to $LOG
+slow_service() {
+	make_qmailhome "$T/qmail"
+	STATE=$T/state
+	S=$T/service/maintd
+	LOG=$T/log
+	mkdir -p "$S/env" "$T/service"
+	printf 'warn a|b\ncrit c\n' > "$T/items"
+	for kv in "QMAILHOME=$T/qmail" "MAINTD_STATE=$STATE" MAINTD_CHECKS=slow \
+	    "MAINTD_SLOW_FINDINGS=$T/items" MAINTD_INTERVAL_SLOW=1 MAINTD_TIMEOUT_SLOW=1; do
+		printf '%s\n' "${kv#*=}" > "$S/env/${kv%%=*}"
+	done
+	printf '#!/bin/sh\nexec envdir ./env %s >> %s 2>&1\n' "$MAINTD_TEST" "$LOG" > "$S/run"
+	chmod 755 "$S/run"
+}

@@ -7,20 +7,7 @@
 . "$SOURCE_DIR/tests/it/lib.sh"
 command -v svscan >/dev/null || fail "daemontools is not installed"
 getent passwd nobody >/dev/null || fail "no nobody account"
-make_qmailhome "$T/qmail"
-STATE=$T/state
-S=$T/service/maintd
-mkdir -p "$S/env" "$T/service"
-# the test-only slow check: a finding for each line of items, every second,
-# each run limited to 1 s
-printf 'warn a|b\ncrit c\n' > "$T/items"
-for kv in "QMAILHOME=$T/qmail" "MAINTD_STATE=$STATE" MAINTD_CHECKS=slow \
-    "MAINTD_SLOW_FINDINGS=$T/items" MAINTD_INTERVAL_SLOW=1 MAINTD_TIMEOUT_SLOW=1; do
-	printf '%s\n' "${kv#*=}" > "$S/env/${kv%%=*}"
-done
-printf '#!/bin/sh\nexec envdir ./env %s >> %s 2>&1\n' "$MAINTD_TEST" "$T/log" > "$S/run"
-chmod 755 "$S/run"
-LOG=$T/log
+slow_service
 
 # qmail-maintd -s as nobody, with only MAINTD_STATE from the environment (as
 # the NRPE and Icinga definitions of contrib/ pass it): output in $T/out, exit in $rc
