@@ -43,37 +43,19 @@
 #define TLS_STATEFILE "tls.seen"
 #define TLS_STATEMAX (TLS_MAXTARGETS * 2 * TLS_TARGETLEN)
 
-/* every event code of the check */
-#define EV_OK			"ok"
-#define EV_NOT_LISTENING	"not-listening"
-#define EV_CONNECT_FAILED	"connect-failed"
-#define EV_NO_BANNER		"no-banner"
-#define EV_BUSY			"busy"
-#define EV_DIALOGUE_FAILED	"dialogue-failed"
-#define EV_STARTTLS_MISSING	"starttls-missing"
-#define EV_AUTH_BEFORE_TLS	"auth-before-tls"
-#define EV_HANDSHAKE_FAILED	"handshake-failed"
-#define EV_PROTOCOL_OLD		"protocol-old"
-#define EV_CERT_EXPIRED		"cert-expired"
-#define EV_CERT_EXPIRING	"cert-expiring"
-#define EV_CERT_UNTRUSTED	"cert-untrusted"
-#define EV_CERT_NAME_MISMATCH	"cert-name-mismatch"
+/* the check's own event codes; the probe's are in tlsprobe.h */
 #define EV_CERT_DIFFERS		"cert-differs-from-disk"
 #define EV_CERTFILE_BAD		"certfile-unreadable"
-#define EV_TLSA_MATCH		"tlsa-match"
-#define EV_TLSA_MISMATCH	"tlsa-mismatch"
 #define EV_TLSA_NO_ROLLOVER	"tlsa-no-rollover"
-#define EV_TLSA_LOOKUP_FAILED	"tlsa-lookup-failed"
-#define EV_SETUP_FAILED		"setup-failed"
 #define EV_SEEN_LISTENING	"seen-listening"
 
 static const char *const tls_events[] = {
-	EV_OK, EV_NOT_LISTENING, EV_CONNECT_FAILED, EV_NO_BANNER, EV_BUSY,
-	EV_DIALOGUE_FAILED, EV_STARTTLS_MISSING, EV_AUTH_BEFORE_TLS,
-	EV_HANDSHAKE_FAILED, EV_PROTOCOL_OLD, EV_CERT_EXPIRED, EV_CERT_EXPIRING,
-	EV_CERT_UNTRUSTED, EV_CERT_NAME_MISMATCH, EV_CERT_DIFFERS, EV_CERTFILE_BAD,
-	EV_TLSA_MATCH, EV_TLSA_MISMATCH, EV_TLSA_NO_ROLLOVER, EV_TLSA_LOOKUP_FAILED,
-	EV_SETUP_FAILED, EV_SEEN_LISTENING, NULL
+	TLS_EV_OK, TLS_EV_NOT_LISTENING, TLS_EV_CONNECT_FAILED, TLS_EV_NO_BANNER, TLS_EV_BUSY,
+	TLS_EV_DIALOGUE_FAILED, TLS_EV_STARTTLS_MISSING, TLS_EV_AUTH_BEFORE_TLS,
+	TLS_EV_HANDSHAKE_FAILED, TLS_EV_PROTOCOL_OLD, TLS_EV_CERT_EXPIRED, TLS_EV_CERT_EXPIRING,
+	TLS_EV_CERT_UNTRUSTED, TLS_EV_CERT_NAME_MISMATCH, EV_CERT_DIFFERS, EV_CERTFILE_BAD,
+	TLS_EV_TLSA_MATCH, TLS_EV_TLSA_MISMATCH, EV_TLSA_NO_ROLLOVER, TLS_EV_TLSA_LOOKUP_FAILED,
+	TLS_EV_SETUP_FAILED, EV_SEEN_LISTENING, NULL
 };
 
 static const struct confvar var_targets = { "MAINTD_TLS_TARGETS",
@@ -148,62 +130,21 @@ static const struct metric_family tls_metrics[] = {
 	{ NULL }
 };
 
-enum phase {
-	P_DELAY, P_DNS, P_CONNECT, P_GREETING, P_EHLO, P_STARTTLS, P_HANDSHAKE,
-	P_EHLO_TLS, P_CAPA, P_STLS, P_CAPA_TLS, P_QUIT, P_DONE
-};
-
-static const char *const phase_names[] = {
-	"delay", "dns", "connect", "greeting", "ehlo", "starttls", "handshake",
-	"ehlo-tls", "capa", "stls", "capa-tls", "quit", "done"
-};
-
-struct tlsrun;
-
-struct probe {
-	struct tlsrun *run;
-	const struct tls_target *t;
-	unsigned index;		/* of the target in the configuration */
-	const char *target;	/* PROTO://HOST:PORT[/SNI] for the log */
-	const char *name;	/* the name the certificate must carry */
-	enum phase phase;
-	int tls;		/* the TLS session is up */
-	int bad;		/* a warn or crit finding was emitted */
-	/* the outcome, for the metrics */
-	int seen;		/* a finding of the target was emitted */
-	int failed;		/* it got no TLS session (probe_fail and its kin) */
-	int has_days;		/* a finding told the certificate's days */
-	int absent;		/* an optional target not listening: no sample */
-	long days;
-	int has_not_after;	/* its certificate was read: whatever else was found */
-	time_t not_after;
-	int capa_status;	/* POP3: CAPA's +OK seen */
-	struct event *timer;
-	struct bufferevent *bev;
-	struct smtp_reply reply;
-	struct pop3_capa capa;
-	enum { DNS_NONE, DNS_PENDING, DNS_DONE } dns;
-	enum resolv_status dns_status;
-	int dane;		/* TLSA records were given to OpenSSL */
-	int dane_ad;
-	struct tlsa_set *tlsa;
-};
-
 /* the run state (run->state) */
 struct tlsrun {
 	struct check_run *cr;
 	const struct tlsconf *cf;
 	struct tls_memory *mem;	/* the config value's: this process's memory */
-	SSL_CTX *ctx;
-	struct resolv *resolv;
+	struct tlsclient cl;
 	unsigned pending;
 	int unknown;		/* some result is unknown: clear nothing */
 	char name[256];
-	struct probe probe[TLS_MAXTARGETS];
+	struct tlsprobe probe[TLS_MAXTARGETS];
 	unsigned nprobe;
 };
 
-static void probe_finish(struct probe *);
+static void tls_finish(struct check_run *);
+
 
 /* configuration */
 
@@ -560,281 +501,67 @@ bad:
 	return NULL;
 }
 
-/* pure helpers */
+/* what the probes tell: findings as they are, the target's memory, the disk */
 
-int
-tls_cert_days(const X509 *x, long *days)
+static struct tlsrun *
+run_of(const struct tlsprobe *p)
 {
-	int d, s;
-
-	if (!ASN1_TIME_diff(&d, &s, NULL, X509_get0_notAfter(x)))
-		return -1;
-	*days = d;
-	return 0;
+	return p->owner;
 }
 
-int
-tls_cert_not_after(const X509 *x, time_t *when)
+static unsigned
+index_of(const struct tlsprobe *p)
 {
-	struct tm tm;
-
-	if (!ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
-		return -1;
-	*when = timegm(&tm);
-	return 0;
-}
-
-char *
-tls_name_string(const X509_NAME *n, char *buf, size_t size)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int len;
-
-	*buf = 0;
-	if (!b)
-		return buf;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (len = BIO_read(b, buf, (int)size - 1)) > 0)
-		buf[len] = 0;
-	BIO_free(b);
-	return buf;
-}
-
-int
-tls_tlsa_matches(const struct tlsa_rr *rr, X509 *x)
-{
-	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	int len, ok = 0;
-
-	if (rr->selector == 0)
-		len = i2d_X509(x, &der);
-	else if (rr->selector == 1)
-		len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	else
-		return 0;
-	if (len <= 0)
-		return 0;
-	switch (rr->mtype) {
-	case 0:
-		ok = rr->len == (size_t)len && memcmp(rr->data, der, (size_t)len) == 0;
-		break;
-	case 1:
-	case 2:
-		ok = EVP_Digest(der, (size_t)len, md, &mdlen,
-		    rr->mtype == 1 ? EVP_sha256() : EVP_sha512(), NULL) &&
-		    rr->len == mdlen && memcmp(rr->data, md, mdlen) == 0;
-		break;
-	}
-	OPENSSL_free(der);
-	return ok;
-}
-
-/* findings */
-
-static void
-probe_finding(struct probe *p, struct finding *f, enum level lv, enum finding_kind k,
-    const char *event)
-{
-	finding_init(f, lv, k, NULL, event);
-	finding_add(f, "target", p->target);
-	if (k == FINDING_STATE)
-		finding_subject(f);
+	return (unsigned)(p - run_of(p)->probe);
 }
 
 static void
-probe_emit(struct probe *p, struct finding *f)
+on_probe_emit(struct tlsprobe *p, struct finding *f)
 {
-	if (f->level >= LEVEL_WARN)
-		p->bad = 1;
-	p->seen = 1;
-	run_emit(p->run->cr, f);
+	run_emit(run_of(p)->cr, f);
 }
 
 static void
-probe_say(struct probe *p, enum level lv, const char *event, const char *key, const char *val)
+on_probe_finish(struct tlsprobe *p)
 {
-	struct finding f;
+	struct tlsrun *r = run_of(p);
 
-	probe_finding(p, &f, lv, FINDING_STATE, event);
-	if (key)
-		finding_add(&f, key, val);
-	probe_emit(p, &f);
+	if (p->unknown)
+		r->unknown = 1;
+	/* the run ends from a fresh loop pass (if no timer can be made, the
+	 * time limit ends it) */
+	if (--r->pending == 0)
+		run_yield(r->cr, tls_finish);
 }
 
-/* A finding that says the probe got no TLS session. */
-static void
-probe_fail(struct probe *p, enum level lv, const char *event, const char *key, const char *val)
-{
-	p->failed = 1;
-	probe_say(p, lv, event, key, val);
-}
-
-/* The same (crit) with error=ENAME, a system call's failure, after phase=. */
-static void
-probe_fail_errno(struct probe *p, const char *event, const char *phase, int errnum)
-{
-	struct finding f;
-
-	p->failed = 1;
-	probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, event);
-	if (phase)
-		finding_add(&f, "phase", phase);
-	finding_error(&f, errnum);
-	probe_emit(p, &f);
-}
-
-static void
-probe_days(struct probe *p, struct finding *f, long days)
-{
-	finding_addi(f, "days", days);
-	p->has_days = 1;
-	p->days = days;
-}
-
-/* the connection */
-
-static void
-probe_timer(struct probe *p)
-{
-	struct timeval tv = { (time_t)p->run->cf->timeout, 0 };
-
-	evtimer_add(p->timer, &tv);
-}
-
-static void
-probe_send(struct probe *p, const char *cmd, enum phase next)
-{
-	p->phase = next;
-	smtp_reply_init(&p->reply);
-	pop3_capa_init(&p->capa);
-	p->capa_status = 0;
-	bufferevent_write(p->bev, cmd, strlen(cmd));
-	bufferevent_write(p->bev, "\r\n", 2);
-	probe_timer(p);
-}
-
-static void
-probe_ehlo(struct probe *p, enum phase next)
-{
-	const char *me = p->run->cr->conf->me;
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "EHLO %s", *me ? me : "localhost");
-	probe_send(p, cmd, next);
-}
-
-static void
-probe_quit(struct probe *p)
-{
-	probe_send(p, "QUIT", P_QUIT);
-}
-
-static void
-probe_busy(struct probe *p, const char *reason, const char *reply, size_t len)
-{
-	struct finding f;
-
-	p->failed = 1;
-	probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_BUSY);
-	finding_add(&f, "phase", phase_names[p->phase]);
-	if (reason)
-		finding_add(&f, "reason", reason);
-	if (reply)
-		finding_addn(&f, "reply", reply, len);
-	probe_emit(p, &f);
-	p->run->unknown = 1;
-}
-
-static void
-probe_dialogue_failed(struct probe *p, const char *reason, const char *reply, size_t len)
-{
-	struct finding f;
-
-	p->failed = 1;
-	probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_DIALOGUE_FAILED);
-	finding_add(&f, "phase", phase_names[p->phase]);
-	finding_add(&f, "reason", reason);
-	if (reply)
-		finding_addn(&f, "reply", reply, len);
-	probe_emit(p, &f);
-}
-
-static void
-probe_handshake_failed(struct probe *p, const char *reason)
-{
-	probe_fail(p, LEVEL_CRIT, EV_HANDSHAKE_FAILED, "reason", reason);
-}
-
-/* Why the connection failed: OpenSSL's reason or "connection closed by
- * peer" in buf (0), or the socket's errno (buf unset). */
+/* A target the operator named (or smtp on port 25) is required; the other
+ * defaults once seen listening (a service that ran and stopped is not one
+ * the site does not run). */
 static int
-probe_ssl_error(struct probe *p, char *buf, size_t size)
+on_probe_required(const struct tlsprobe *p)
 {
-	unsigned long e, last = 0;
-	int soerr = EVUTIL_SOCKET_ERROR();
+	const struct tlsrun *r = run_of(p);
+	unsigned i = index_of(p);
 
-	/* libevent queues SSL_get_error()'s code (library 0) besides OpenSSL's errors */
-	while ((e = bufferevent_get_openssl_error(p->bev)))
-		if (ERR_GET_LIB(e) != 0 || !last)
-			last = e;
-	if (last && ERR_GET_LIB(last) == 0)
-		last = 0;	/* only SSL_get_error()'s code: say what the socket says */
-	if (last && ERR_reason_error_string(last))
-		snprintf(buf, size, "%s", ERR_reason_error_string(last));
-	else if (last)
-		ERR_error_string_n(last, buf, size);
-	else if (soerr)
-		return soerr;
-	else
-		snprintf(buf, size, "connection closed by peer");
-	return 0;
+	return r->cf->required[i] || r->mem->seen[i];
 }
 
-/* The served certificate, as a peer would judge it. */
+/* Connected: the target is listening. The first time, the memo the root
+ * process keeps (tls_seen_update). */
 static void
-probe_examine_cert(struct probe *p, SSL *ssl, X509 *leaf)
+on_probe_listening(struct tlsprobe *p)
 {
-	struct tlsrun *r = p->run;
+	struct tlsrun *r = run_of(p);
+	unsigned i = index_of(p);
 	struct finding f;
-	X509_STORE_CTX *vc;
-	char subject[512];
-	long days;
 
-	tls_name_string(X509_get_subject_name(leaf), subject, sizeof(subject));
-	p->has_not_after = tls_cert_not_after(leaf, &p->not_after) == 0;
-	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
-		probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_CERT_EXPIRED);
-		if (tls_cert_days(leaf, &days) == 0)
-			probe_days(p, &f, days);
-		finding_add(&f, "subject", subject);
-		probe_emit(p, &f);
-	} else if (tls_cert_days(leaf, &days) == 0 && days < (long)r->cf->warn_days) {
-		probe_finding(p, &f, days < (long)r->cf->crit_days ? LEVEL_CRIT : LEVEL_WARN,
-		    FINDING_STATE, EV_CERT_EXPIRING);
-		probe_days(p, &f, days);
-		finding_add(&f, "subject", subject);
-		probe_emit(p, &f);
-	}
-	if (X509_check_host(leaf, p->name, 0, 0, NULL) != 1) {
-		probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_CERT_NAME_MISMATCH);
-		finding_add(&f, "name", p->name);
-		finding_add(&f, "subject", subject);
-		probe_emit(p, &f);
-	}
-	if ((vc = X509_STORE_CTX_new()) &&
-	    X509_STORE_CTX_init(vc, r->cf->store, leaf, SSL_get_peer_cert_chain(ssl))) {
-		/* expiry is its own finding */
-		X509_STORE_CTX_set_flags(vc, X509_V_FLAG_NO_CHECK_TIME);
-		if (X509_verify_cert(vc) != 1) {
-			probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, EV_CERT_UNTRUSTED);
-			finding_add(&f, "reason",
-			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)));
-			finding_add(&f, "subject", subject);
-			probe_emit(p, &f);
-		}
-	}
-	X509_STORE_CTX_free(vc);
+	if (r->mem->seen[i])
+		return;
+	r->mem->seen[i] = 1;
+	r->mem->dirty = 1;
+	finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, EV_SEEN_LISTENING);
+	finding_add(&f, "target", p->target);
+	run_emit(r->cr, &f);
 }
 
 /* Is the disk file the certificate of this service? Same subject or same name. */
@@ -862,9 +589,9 @@ disk_rollover_ok(const struct diskcert *d, const struct tlsa_set *s)
 }
 
 static void
-probe_examine_disk(struct probe *p, X509 *leaf)
+on_probe_examine(struct tlsprobe *p, X509 *leaf)
 {
-	const struct tlsconf *cf = p->run->cf;
+	const struct tlsconf *cf = run_of(p)->cf;
 	struct finding f;
 	unsigned i;
 
@@ -874,598 +601,29 @@ probe_examine_disk(struct probe *p, X509 *leaf)
 	for (i = 0; i < cf->ncertfiles; i++) {
 		if (!cf->disk[i].n || !disk_is_for(&cf->disk[i], leaf, p->name))
 			continue;
-		probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_CERT_DIFFERS);
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_CERT_DIFFERS);
+		finding_add(&f, "target", p->target);
+		finding_subject(&f);
 		finding_add(&f, "file", cf->disk[i].file);
-		probe_emit(p, &f);
+		p->bad = p->seen = 1;
+		run_emit(run_of(p)->cr, &f);
 		if (p->tlsa && p->tlsa->n && !disk_rollover_ok(&cf->disk[i], p->tlsa)) {
-			probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_TLSA_NO_ROLLOVER);
+			finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_TLSA_NO_ROLLOVER);
+			finding_add(&f, "target", p->target);
+			finding_subject(&f);
 			finding_add(&f, "file", cf->disk[i].file);
-			probe_emit(p, &f);
+			run_emit(run_of(p)->cr, &f);
 		}
 	}
 }
 
-static void
-probe_examine_dane(struct probe *p, SSL *ssl)
-{
-	uint8_t usage, selector, mtype;
-	struct finding f;
-	int depth;
-
-	if (!p->dane)
-		return;
-	if ((depth = SSL_get0_dane_authority(ssl, NULL, NULL)) >= 0 &&
-	    SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, NULL, NULL) >= 0) {
-		probe_finding(p, &f, LEVEL_INFO, FINDING_NOTE, EV_TLSA_MATCH);
-		finding_addu(&f, "usage", usage);
-		finding_addu(&f, "selector", selector);
-		finding_addu(&f, "mtype", mtype);
-		finding_addi(&f, "depth", depth);
-		finding_add(&f, "dnssec", p->dane_ad ? "yes" : "no");
-		probe_emit(p, &f);
-		return;
-	}
-	/* without DNSSEC, DANE-validating senders ignore the records */
-	probe_finding(p, &f, p->dane_ad ? LEVEL_CRIT : LEVEL_WARN, FINDING_STATE, EV_TLSA_MISMATCH);
-	finding_add(&f, "reason", X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
-	finding_addu(&f, "records", p->tlsa->n);
-	finding_add(&f, "dnssec", p->dane_ad ? "yes" : "no");
-	probe_emit(p, &f);
-}
-
-static void
-probe_examine(struct probe *p)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
-	const char *version = SSL_get_version(ssl);
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
-
-	if (strcmp(version, "TLSv1") == 0 || strcmp(version, "TLSv1.1") == 0)
-		probe_say(p, LEVEL_WARN, EV_PROTOCOL_OLD, "version", version);
-	if (!leaf) {
-		probe_handshake_failed(p, "no certificate");
-		return;
-	}
-	probe_examine_cert(p, ssl, leaf);
-	probe_examine_dane(p, ssl);
-	probe_examine_disk(p, leaf);
-}
-
-static void
-probe_ok(struct probe *p)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
-	char name[512];
-	struct finding f;
-	long days;
-
-	if (p->bad || !leaf)
-		return;
-	probe_finding(p, &f, LEVEL_INFO, FINDING_NOTE, EV_OK);
-	finding_add(&f, "version", SSL_get_version(ssl));
-	finding_add(&f, "cipher", SSL_get_cipher_name(ssl));
-	finding_add(&f, "subject", tls_name_string(X509_get_subject_name(leaf), name, sizeof(name)));
-	finding_add(&f, "issuer", tls_name_string(X509_get_issuer_name(leaf), name, sizeof(name)));
-	if (tls_cert_days(leaf, &days) == 0)
-		probe_days(p, &f, days);
-	probe_emit(p, &f);
-}
-
-static void on_read(struct bufferevent *, void *);
-static void on_event(struct bufferevent *, short, void *);
-
-static int
-probe_add_tlsa(struct probe *p, SSL *ssl)
-{
-	const struct tlsa_rr *rr;
-	unsigned i, n = 0;
-
-	if (!p->tlsa || !p->tlsa->n)
-		return 0;
-	if (SSL_dane_enable(ssl, p->name) <= 0)
-		return -1;
-	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-	for (i = 0; i < p->tlsa->n; i++) {
-		rr = &p->tlsa->rr[i];
-		/* RFC 7672: SMTP uses DANE-TA(2) and DANE-EE(3) only */
-		if (rr->usage != 2 && rr->usage != 3)
-			continue;
-		if (SSL_dane_tlsa_add(ssl, rr->usage, rr->selector, rr->mtype,
-		    rr->data, rr->len) > 0)
-			n++;
-	}
-	p->dane = n > 0;
-	p->dane_ad = p->tlsa->ad;
-	return 0;
-}
-
-/* Hands the connection's socket to OpenSSL. */
-static void
-probe_upgrade(struct probe *p)
-{
-	evutil_socket_t fd = bufferevent_getfd(p->bev);
-	struct bufferevent *b;
-	SSL *ssl;
-
-	/* detach the socket so that freeing the plain bufferevent keeps it open */
-	bufferevent_setfd(p->bev, -1);
-	bufferevent_free(p->bev);
-	p->bev = NULL;
-	p->phase = P_HANDSHAKE;
-	if (!(ssl = SSL_new(p->run->ctx)) ||
-	    !SSL_set_tlsext_host_name(ssl, p->name) || probe_add_tlsa(p, ssl) < 0) {
-		SSL_free(ssl);
-		evutil_closesocket(fd);
-		probe_fail(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "ssl");
-		p->run->unknown = 1;
-		probe_finish(p);
-		return;
-	}
-	if (!(b = bufferevent_openssl_socket_new(p->run->cr->base, fd, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
-		/* libevent freed the SSL; the socket is still ours */
-		evutil_closesocket(fd);
-		probe_fail(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
-		p->run->unknown = 1;
-		probe_finish(p);
-		return;
-	}
-	p->bev = b;
-	bufferevent_setcb(b, on_read, NULL, on_event, p);
-	bufferevent_enable(b, EV_READ | EV_WRITE);
-	probe_timer(p);
-}
-
-static void
-probe_handshake_done(struct probe *p)
-{
-	p->tls = 1;
-	probe_examine(p);
-	smtp_reply_init(&p->reply);
-	if (tlsproto_is_implicit(p->t->proto)) {
-		p->phase = P_GREETING;
-		probe_timer(p);
-		/* the greeting may have come with the handshake */
-		if (evbuffer_get_length(bufferevent_get_input(p->bev)))
-			on_read(p->bev, p);
-	} else if (tlsproto_is_smtp(p->t->proto))
-		probe_ehlo(p, P_EHLO_TLS);
-	else
-		probe_send(p, "CAPA", P_CAPA_TLS);
-}
-
-/* STARTTLS injection defence: nothing may follow the go-ahead in clear.
- * DANE needs the TLSA records before the handshake: wait for them. */
-static void
-probe_go_tls(struct probe *p)
-{
-	struct finding f;
-
-	if (evbuffer_get_length(bufferevent_get_input(p->bev))) {
-		probe_dialogue_failed(p, "data-after-starttls", NULL, 0);
-		probe_finish(p);
-		return;
-	}
-	if (p->dns == DNS_PENDING) {
-		p->phase = P_DNS;
-		probe_timer(p);
-		return;
-	}
-	if (p->dns == DNS_DONE && p->dns_status != RESOLV_OK &&
-	    p->dns_status != RESOLV_NODATA && p->dns_status != RESOLV_NXDOMAIN) {
-		probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, EV_TLSA_LOOKUP_FAILED);
-		finding_add(&f, "status", resolv_status_name(p->dns_status));
-		probe_emit(p, &f);
-		p->run->unknown = 1;
-	}
-	probe_upgrade(p);
-}
-
-static void
-smtp_line(struct probe *p, const char *line, size_t len)
-{
-	struct smtp_reply *r = &p->reply;
-
-	switch (smtp_reply_parse(r, line, len)) {
-	case SMTP_MORE:
-		return;
-	case SMTP_BAD:
-		if (p->phase == P_QUIT) {
-			probe_finish(p);
-			return;
-		}
-		probe_dialogue_failed(p, "bad-reply", line, len);
-		probe_finish(p);
-		return;
-	case SMTP_DONE:
-		break;
-	}
-	if (p->phase == P_QUIT) {
-		probe_finish(p);
-		return;
-	}
-	if (r->code == 421) {
-		probe_busy(p, NULL, r->text, r->textlen);
-		probe_finish(p);
-		return;
-	}
-	switch (p->phase) {
-	case P_GREETING:
-		if (r->code != 220)
-			break;
-		probe_ehlo(p, p->tls ? P_EHLO_TLS : P_EHLO);
-		return;
-	case P_EHLO:
-		if (r->code != 250)
-			break;
-		if (p->t->proto == TLSPROTO_SUBMISSION && r->auth)
-			probe_say(p, LEVEL_CRIT, EV_AUTH_BEFORE_TLS, NULL, NULL);
-		if (!r->starttls) {
-			probe_fail(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
-			probe_quit(p);
-			return;
-		}
-		probe_send(p, "STARTTLS", P_STARTTLS);
-		return;
-	case P_STARTTLS:
-		if (r->code != 220) {
-			char why[300];
-
-			snprintf(why, sizeof(why), "STARTTLS refused: %d %.*s", r->code,
-			    (int)r->textlen, r->text);
-			probe_handshake_failed(p, why);
-			probe_quit(p);
-			return;
-		}
-		probe_go_tls(p);
-		return;
-	case P_EHLO_TLS:
-		if (r->code != 250)
-			break;
-		probe_ok(p);
-		probe_quit(p);
-		return;
-	default:
-		break;
-	}
-	probe_dialogue_failed(p, "unexpected-reply", line, len);
-	probe_quit(p);
-}
-
-static void
-pop3_line(struct probe *p, const char *line, size_t len)
-{
-	int st;
-
-	if (p->phase == P_QUIT) {
-		probe_finish(p);
-		return;
-	}
-	if ((p->phase == P_CAPA || p->phase == P_CAPA_TLS) && p->capa_status) {
-		switch (pop3_capa_parse(&p->capa, line, len)) {
-		case POP3_CAPA_MORE:
-			return;
-		case POP3_CAPA_BAD:
-			probe_dialogue_failed(p, "capa-too-long", NULL, 0);
-			probe_finish(p);
-			return;
-		case POP3_CAPA_DONE:
-			break;
-		}
-		if (p->phase == P_CAPA_TLS) {
-			probe_ok(p);
-			probe_quit(p);
-		} else if (!p->capa.stls) {
-			probe_fail(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
-			probe_quit(p);
-		} else
-			probe_send(p, "STLS", P_STLS);
-		return;
-	}
-	if ((st = pop3_status_parse(line, len)) < 0) {
-		probe_dialogue_failed(p, "bad-reply", line, len);
-		probe_finish(p);
-		return;
-	}
-	switch (p->phase) {
-	case P_GREETING:
-		if (!st) {
-			probe_busy(p, NULL, line, len);
-			probe_finish(p);
-			return;
-		}
-		probe_send(p, "CAPA", p->tls ? P_CAPA_TLS : P_CAPA);
-		return;
-	case P_CAPA:
-	case P_CAPA_TLS:
-		if (st) {
-			p->capa_status = 1;
-			return;
-		}
-		if (p->phase == P_CAPA) {
-			/* no CAPA (RFC 2449): a client cannot learn of STLS */
-			probe_fail(p, LEVEL_CRIT, EV_STARTTLS_MISSING, NULL, NULL);
-		} else
-			probe_ok(p);
-		probe_quit(p);
-		return;
-	case P_STLS:
-		if (!st) {
-			char why[300];
-
-			snprintf(why, sizeof(why), "STLS refused: %.*s", (int)len, line);
-			probe_handshake_failed(p, why);
-			probe_quit(p);
-			return;
-		}
-		probe_go_tls(p);
-		return;
-	default:
-		probe_dialogue_failed(p, "unexpected-reply", line, len);
-		probe_finish(p);
-		return;
-	}
-}
-
-static void
-on_read(struct bufferevent *bev, void *arg)
-{
-	struct probe *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len;
-	char *line;
-
-	while (p->bev == bev && p->phase != P_DONE && p->phase != P_HANDSHAKE &&
-	    p->phase != P_DNS) {
-		if (!(line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF))) {
-			if (evbuffer_get_length(in) > TLSPROTO_LINEMAX) {
-				probe_dialogue_failed(p, "line-too-long", NULL, 0);
-				probe_finish(p);
-			}
-			return;
-		}
-		if (len > TLSPROTO_LINEMAX) {
-			probe_dialogue_failed(p, "line-too-long", NULL, 0);
-			probe_finish(p);
-		} else if (tlsproto_is_smtp(p->t->proto))
-			smtp_line(p, line, len);
-		else
-			pop3_line(p, line, len);
-		free(line);
-	}
-}
-
-/* Nothing accepts connections on the port (refused, or no answer to the
- * SYN): a service the site does not run, unless the operator named it, it
- * is smtp on port 25, or it has been seen listening. */
-static void
-probe_not_listening(struct probe *p, const char *reason)
-{
-	int required = p->run->cf->required[p->index] || p->run->mem->seen[p->index];
-
-	if (!required)
-		p->absent = 1;	/* no probe_ok sample: no service, not a failed one */
-	probe_fail(p, required ? LEVEL_CRIT : LEVEL_INFO, EV_NOT_LISTENING, "reason", reason);
-}
-
-/* Connected: the target is listening. The first time, the memo the root
- * process keeps (tls_seen_update). */
-static void
-probe_listening(struct probe *p)
-{
-	struct tlsrun *r = p->run;
-	struct finding f;
-
-	if (r->mem->seen[p->index])
-		return;
-	r->mem->seen[p->index] = 1;
-	r->mem->dirty = 1;
-	finding_init(&f, LEVEL_DEBUG, FINDING_DETAIL, NULL, EV_SEEN_LISTENING);
-	finding_add(&f, "target", p->target);
-	run_emit(r->cr, &f);
-}
-
-static void
-probe_closed(struct probe *p, short what)
-{
-	char why[256];
-	int errnum;
-
-	switch (p->phase) {
-	case P_CONNECT:
-		if (EVUTIL_SOCKET_ERROR() == ECONNREFUSED) {
-			probe_not_listening(p, "refused");
-			break;
-		}
-		if ((errnum = probe_ssl_error(p, why, sizeof(why))))
-			probe_fail_errno(p, EV_CONNECT_FAILED, NULL, errnum);
-		else
-			probe_fail(p, LEVEL_CRIT, EV_CONNECT_FAILED, "reason", why);
-		break;
-	case P_HANDSHAKE:
-		if ((errnum = probe_ssl_error(p, why, sizeof(why))))
-			probe_fail_errno(p, EV_HANDSHAKE_FAILED, NULL, errnum);
-		else
-			probe_handshake_failed(p, why);
-		break;
-	case P_STARTTLS:
-	case P_STLS:
-	case P_DNS:
-		probe_handshake_failed(p, "connection closed after STARTTLS");
-		break;
-	case P_QUIT:
-		break;
-	default:
-		if (what & BEV_EVENT_EOF)
-			probe_dialogue_failed(p, "closed", NULL, 0);
-		else if ((errnum = probe_ssl_error(p, why, sizeof(why))))
-			probe_fail_errno(p, EV_DIALOGUE_FAILED, phase_names[p->phase], errnum);
-		else
-			probe_dialogue_failed(p, why, NULL, 0);
-		break;
-	}
-	probe_finish(p);
-}
-
-static void
-on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct probe *p = arg;
-
-	if (p->bev != bev || p->phase == P_DONE)
-		return;
-	if (what & BEV_EVENT_CONNECTED) {
-		if (p->phase == P_HANDSHAKE) {
-			probe_handshake_done(p);
-			return;
-		}
-		probe_listening(p);
-		if (tlsproto_is_implicit(p->t->proto))
-			probe_upgrade(p);
-		else {
-			p->phase = P_GREETING;
-			smtp_reply_init(&p->reply);
-			probe_timer(p);
-		}
-		return;
-	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		probe_closed(p, what);
-}
-
-static void
-probe_connect(struct probe *p)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, p->t->host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)p->t->port);
-		sl = sizeof(*s4);
-	} else {
-		inet_pton(AF_INET6, p->t->host, &s6->sin6_addr);
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)p->t->port);
-		sl = sizeof(*s6);
-	}
-	p->phase = P_CONNECT;
-	if (!(p->bev = bufferevent_socket_new(p->run->cr->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
-		probe_fail(p, LEVEL_WARN, EV_SETUP_FAILED, "reason", "bufferevent");
-		p->run->unknown = 1;
-		probe_finish(p);
-		return;
-	}
-	bufferevent_setcb(p->bev, on_read, NULL, on_event, p);
-	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
-	probe_timer(p);
-	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
-		probe_fail_errno(p, EV_CONNECT_FAILED, NULL, errno);
-		probe_finish(p);
-	}
-}
-
-static void
-on_tlsa(void *arg, enum resolv_status st, const unsigned char *abuf, size_t alen, int ad)
-{
-	struct probe *p = arg;
-
-	if (p->phase == P_DONE || p->dns != DNS_PENDING)
-		return;
-	p->dns = DNS_DONE;
-	p->dns_status = st;
-	if (st == RESOLV_OK) {
-		if (!(p->tlsa = calloc(1, sizeof(*p->tlsa))) ||
-		    tlsa_parse(abuf, alen, p->tlsa) < 0) {
-			free(p->tlsa);
-			p->tlsa = NULL;
-			p->dns_status = RESOLV_ERROR;
-		} else
-			p->tlsa->ad = ad;
-	}
-	if (p->phase == P_DNS)
-		probe_go_tls(p);
-}
-
-/* The TLSA records for the name senders look up: _25._tcp.MX. */
-static void
-probe_lookup(struct probe *p)
-{
-	char qname[300];
-
-	snprintf(qname, sizeof(qname), "_25._tcp.%s", p->name);
-	p->dns = DNS_PENDING;
-	if (resolv_query(p->run->resolv, qname, TLSA_TYPE, on_tlsa, p) < 0) {
-		p->dns = DNS_DONE;
-		p->dns_status = RESOLV_ERROR;
-	}
-}
-
-static void
-on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe *p = arg;
-
-	(void)fd;
-	(void)what;
-	switch (p->phase) {
-	case P_DELAY:
-		if (p->t->proto == TLSPROTO_SMTP && p->run->resolv)
-			probe_lookup(p);
-		probe_connect(p);
-		return;
-	case P_DNS:
-		/* resolv's own timeout is the same; this is a safety net */
-		p->dns = DNS_DONE;
-		p->dns_status = RESOLV_TIMEOUT;
-		probe_go_tls(p);
-		return;
-	case P_CONNECT:
-		probe_not_listening(p, "timeout");
-		break;
-	case P_GREETING:
-		probe_fail(p, LEVEL_CRIT, EV_NO_BANNER, NULL, NULL);
-		break;
-	case P_HANDSHAKE:
-		probe_handshake_failed(p, "timeout");
-		break;
-	case P_QUIT:
-	case P_DONE:
-		break;
-	default:
-		probe_busy(p, "timeout", NULL, 0);
-		break;
-	}
-	probe_finish(p);
-}
-
-/* the run */
-
-static void
-probe_free(struct probe *p)
-{
-	SSL *ssl;
-
-	if (p->bev) {
-		if (p->tls && (ssl = bufferevent_openssl_get_ssl(p->bev)))
-			SSL_shutdown(ssl);	/* libevent never sends close_notify */
-		bufferevent_free(p->bev);
-		p->bev = NULL;
-		ERR_clear_error();
-	}
-	if (p->timer)
-		event_free(p->timer);
-	p->timer = NULL;
-	free(p->tlsa);
-	p->tlsa = NULL;
-	p->phase = P_DONE;
-}
-
+static const struct tlsprobe_ops tls_probe_ops = {
+	.emit = on_probe_emit,
+	.finish = on_probe_finish,
+	.listening = on_probe_listening,
+	.required = on_probe_required,
+	.examine = on_probe_examine,
+};
 static void
 tls_cleanup(struct check_run *cr)
 {
@@ -1473,11 +631,10 @@ tls_cleanup(struct check_run *cr)
 	unsigned i;
 
 	for (i = 0; i < r->nprobe; i++)
-		probe_free(&r->probe[i]);
-	resolv_free(r->resolv);
-	r->resolv = NULL;
-	SSL_CTX_free(r->ctx);
-	r->ctx = NULL;
+		tlsprobe_free(&r->probe[i]);
+	resolv_free(r->cl.resolv);
+	r->cl.resolv = NULL;
+	tlsclient_free(&r->cl);
 }
 
 static void
@@ -1496,27 +653,13 @@ tls_finish(struct check_run *cr)
 	run_done(cr, r->unknown ? CHECK_FAILED : CHECK_OK);
 }
 
-static void
-probe_finish(struct probe *p)
-{
-	struct tlsrun *r = p->run;
-
-	if (p->phase == P_DONE)
-		return;
-	/* free the connection now; the run ends from a fresh loop pass (if no
-	 * timer can be made, the time limit ends it) */
-	probe_free(p);
-	if (--r->pending == 0)
-		run_yield(r->cr, tls_finish);
-}
-
 /* The samples of the probes' outcomes. A target listed twice is one series:
  * failed in either is failed. */
 static void
 tls_samples(const struct check_run *cr, struct metrics *m)
 {
 	const struct tlsrun *r = cr->state;
-	const struct probe *p, *q, *days, *cert;
+	const struct tlsprobe *p, *q, *days, *cert;
 	unsigned i, k;
 	int seen, failed;
 
@@ -1576,24 +719,6 @@ say_disk(struct tlsrun *r)
 	}
 }
 
-static int
-setup_ctx(struct tlsrun *r)
-{
-	/* accept whatever the service offers, so that old protocols and bad
-	 * certificates are reported rather than refused */
-	if (!(r->ctx = SSL_CTX_new(TLS_client_method())))
-		return -1;
-	SSL_CTX_set1_cert_store(r->ctx, r->cf->store);	/* loaded by configure */
-	if (!SSL_CTX_set_min_proto_version(r->ctx, TLS1_VERSION) ||
-	    !SSL_CTX_set_cipher_list(r->ctx, "ALL:@SECLEVEL=0") ||
-	    SSL_CTX_dane_enable(r->ctx) <= 0)
-		return -1;
-	SSL_CTX_set_security_level(r->ctx, 0);
-	SSL_CTX_set_options(r->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_verify(r->ctx, SSL_VERIFY_NONE, NULL);
-	return 0;
-}
-
 static void
 setup_failed(struct tlsrun *r, const char *reason)
 {
@@ -1604,7 +729,7 @@ setup_failed(struct tlsrun *r, const char *reason)
 	if (ERR_peek_error())
 		ERR_error_string_n(ERR_peek_error(), why, sizeof(why));
 	ERR_clear_error();
-	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_SETUP_FAILED);
+	finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, TLS_EV_SETUP_FAILED);
 	finding_add(&f, "what", reason);
 	finding_subject(&f);
 	finding_add(&f, "reason", why);
@@ -1613,23 +738,19 @@ setup_failed(struct tlsrun *r, const char *reason)
 }
 
 static void
-probe_init(struct tlsrun *r, struct probe *p, unsigned index)
+probe_init(struct tlsrun *r, struct tlsprobe *p, unsigned index)
 {
 	const struct tls_target *t = &r->cf->target[index];
-	struct timeval tv = { 0, 0 };
-	unsigned ms;
 
-	p->run = r;
+	p->cl = &r->cl;
+	p->ops = &tls_probe_ops;
+	p->owner = r;
 	p->t = t;
-	p->index = index;
-	p->phase = P_DELAY;
 	p->target = r->cf->tname[index];
 	p->name = *t->sni ? t->sni : r->name;
+	p->tlsa_port = 25;	/* what senders look up, whatever port we probe */
 	/* services are not hit in lockstep */
-	ms = r->cf->spread ? arc4random_uniform((uint32_t)r->cf->spread * 1000) : 0;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(p->timer, &tv);
+	tlsprobe_start(p, r->cf->spread ? arc4random_uniform((uint32_t)r->cf->spread * 1000) : 0);
 }
 
 static void
@@ -1645,19 +766,25 @@ tls_start(struct check_run *cr)
 	snprintf(r->name, sizeof(r->name), "%s", *cf->name ? cf->name : cr->conf->me);
 	if (!*r->name)
 		snprintf(r->name, sizeof(r->name), "localhost");
-	if (setup_ctx(r) < 0) {
+	r->cl.base = cr->base;
+	r->cl.store = cf->store;
+	r->cl.timeout = cf->timeout;
+	r->cl.warn_days = cf->warn_days;
+	r->cl.crit_days = cf->crit_days;
+	snprintf(r->cl.helo, sizeof(r->cl.helo), "%s", *cr->conf->me ? cr->conf->me : "localhost");
+	if (tlsclient_ctx(&r->cl) < 0) {
 		setup_failed(r, "ssl-context");
 		return;
 	}
 	for (i = 0; i < cf->ntargets; i++)
 		if (cf->target[i].proto == TLSPROTO_SMTP)
 			break;
-	if (cf->dane && i < cf->ntargets && (!cf->chan || !(r->resolv = resolv_open(cr->base,
+	if (cf->dane && i < cf->ntargets && (!cf->chan || !(r->cl.resolv = resolv_open(cr->base,
 	    cf->chan)))) {
 		struct finding f;
 		int e = cf->chan ? errno : cf->chan_errno;
 
-		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, EV_TLSA_LOOKUP_FAILED);
+		finding_init(&f, LEVEL_WARN, FINDING_STATE, NULL, TLS_EV_TLSA_LOOKUP_FAILED);
 		finding_add(&f, "status", "no-resolver");
 		finding_subject(&f);
 		if (e)
@@ -1670,7 +797,7 @@ tls_start(struct check_run *cr)
 	say_disk(r);
 	r->nprobe = r->pending = cf->ntargets;
 	for (i = 0; i < cf->ntargets; i++)
-		if (!(r->probe[i].timer = evtimer_new(cr->base, on_timer, &r->probe[i]))) {
+		if (tlsprobe_init(&r->probe[i], cr->base) < 0) {
 			setup_failed(r, "event");
 			return;
 		}
