@@ -7,6 +7,7 @@ extern const struct check check_kmsg;
 extern const struct check check_dns;
 extern const struct check check_tls;
 extern const struct check check_svc;
+extern const struct check check_remote;
 #ifdef MAINTD_TEST_CHECKS
 extern const struct check check_slow, check_slowprobe;
 #endif
@@ -20,6 +21,7 @@ const struct check *const maintd_checks[] = {
 	&check_dns,
 	&check_tls,
 	&check_svc,
+	&check_remote,
 #ifdef MAINTD_TEST_CHECKS
 	&check_slow,
 	&check_slowprobe,

@@ -305,7 +305,7 @@ handle(struct probe *p, struct probemsg *m)
 	case PROBEMSG_FINDING:
 		if (!(m->f.event = known_event(ck, m->event)))
 			return "unknown-event";
-		m->f.check = ck->name;
+		m->f.check = check_word(ck);
 		pr->run->emit_fn(pr->run, &m->f);
 		keep_memo(p, ck, m->check, &m->f);
 		return NULL;
@@ -367,7 +367,7 @@ void
 probe_run(struct probe *p, struct check_run *run, unsigned index)
 {
 	struct prun *pr = &p->run[index];
-	struct probemsg m;
+	static struct probemsg m;	/* 26 KB: not on the stack */
 
 	clear_samples(pr);
 	pr->run = run;
@@ -377,6 +377,10 @@ probe_run(struct probe *p, struct check_run *run, unsigned index)
 	m.check = index;
 	m.seq = pr->seq & 0xffffffffUL;
 	m.verbose = run->verbose;
+	if (run->inputlen <= sizeof(m.input) - 1) {
+		memcpy(m.input, run->input, run->inputlen);
+		m.inputlen = run->inputlen;
+	}
 	if (p->pid <= 0 || send_msg(p, &m) < 0) {
 		struct finding f;
 
@@ -435,6 +439,8 @@ struct child {
 		struct check_run run;
 		unsigned long seq;
 		int running;
+		size_t inputlen;
+		unsigned char input[PROBEMSG_INPUT];
 	} run[CONF_MAXCHECKS];
 };
 
@@ -543,6 +549,11 @@ child_start(struct child *c, const struct probemsg *m)
 		return;
 	}
 	cr->run.verbose = m->verbose;
+	memcpy(cr->input, m->input, m->inputlen);
+	if ((cr->inputlen = m->inputlen)) {
+		cr->run.input = cr->input;
+		cr->run.inputlen = cr->inputlen;
+	}
 	cr->run.emit_fn = child_emit;
 	cr->run.done_fn = child_done;
 	cr->run.runner = c;
@@ -630,7 +641,7 @@ child_drop(const struct probe_account *a)
 static void __attribute__((noreturn))
 child_main(int sock, const struct config *cf, const struct probe_account *a, pid_t parent)
 {
-	struct child c;
+	static struct child c;	/* with every check's input: not on the stack */
 	int null;
 
 	memset(&c, 0, sizeof(c));

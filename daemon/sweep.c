@@ -1,6 +1,7 @@
 #include "sweep.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -23,7 +24,7 @@ say_cleared(unsigned index, const char *event, const char *subject, void *arg)
 	struct sweep *r = arg;
 	struct logline l;
 
-	logline_start(&l, LEVEL_INFO, r->conf->checks[index]->name, "cleared");
+	logline_start(&l, LEVEL_INFO, check_word(r->conf->checks[index]), "cleared");
 	logline_word(&l, event);
 	logline_raw(&l, subject);
 	out_line(l.buf, logline_end(&l));
@@ -133,7 +134,7 @@ count_active(unsigned check, enum level level, const char *event, const char *su
 
 	(void)subject;
 	(void)first;
-	metrics_active_add(r->metrics, r->conf->checks[check]->name, event, level);
+	metrics_active_add(r->metrics, check_word(r->conf->checks[check]), event, level);
 	return 0;
 }
 
@@ -255,6 +256,8 @@ sweep_init(struct sweep *r, struct event_base *base, const struct conf *conf,
 		r->run[i].index = i;
 		if (!(r->run[i].limit = evtimer_new(base, on_limit, &r->run[i])))
 			return -1;
+		if (conf->checks[i]->input && !(r->run[i].input = malloc(CHECK_INPUT_MAX)))
+			return -1;
 	}
 	return 0;
 }
@@ -264,9 +267,11 @@ sweep_free(struct sweep *r)
 {
 	unsigned i;
 
-	for (i = 0; i < r->conf->nchecks; i++)
+	for (i = 0; i < r->conf->nchecks; i++) {
 		if (r->run[i].limit)
 			event_free(r->run[i].limit);
+		free(r->run[i].input);
+	}
 	active_free(r->active);
 }
 
@@ -320,6 +325,9 @@ start_run(struct sweep *r, unsigned i)
 	run->run.emit_fn = on_emit;
 	run->run.done_fn = on_done;
 	run->run.runner = run;
+	if (ok && ck->input && (run->run.inputlen = ck->input(r->conf, r->config[i], run->input,
+	    CHECK_INPUT_MAX)))
+		run->run.input = run->input;
 	if (ok && in_probe(r, ck)) {
 		probe_run(r->probe, &run->run, i);
 		return;

@@ -24,6 +24,7 @@ struct sweep_run {
 	int waiting;		/* for the check it runs after (struct check's after) */
 	int failed;		/* ended CHECK_FAILED or timed out */
 	struct event *limit;
+	unsigned char *input;	/* CHECK_INPUT_MAX bytes for a check with .input */
 };
 
 struct sweep {

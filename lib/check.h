@@ -32,9 +32,12 @@
  *     runs in the unprivileged probe process, chrooted to an empty directory.
  *     Everything it needs from the filesystem (CA store, certificate files,
  *     keys, the system's resolvers) is loaded by configure() into its config
- *     value, which the probe process inherits; a run opens no file. A
- *     CHECK_ROOT check that opens a file where a less-privileged user can
- *     write goes through lib/safefile.h. */
+ *     value, which the probe process inherits; a run opens no file. What
+ *     only the root process knows at the start of a run (another check's
+ *     results, a root-only file) .input writes as bytes the run finds in
+ *     run->input, and parses trusting nothing. A CHECK_ROOT check that opens
+ *     a file where a less-privileged user can write goes through
+ *     lib/safefile.h. */
 #ifndef CHECK_H
 #define CHECK_H
 
@@ -61,6 +64,8 @@ enum maintd_status { STATUS_OK, STATUS_WARNING, STATUS_CRITICAL, STATUS_UNKNOWN 
 struct check_run;
 typedef void run_fn(struct check_run *);
 
+#define CHECK_INPUT_MAX 6144	/* bytes of a run's input (struct check's .input) */
+
 /* One run of one check. */
 struct check_run {
 	const struct check *check;
@@ -70,6 +75,8 @@ struct check_run {
 	void *state;		/* run_size zeroed bytes: the check's own */
 	int verbose;		/* -v: emit FINDING_DETAIL lines */
 	time_t start;		/* wall clock when the run started */
+	const unsigned char *input;	/* what .input wrote for this run; NULL: none */
+	size_t inputlen;
 
 	/* the runner's */
 	struct event *yield;	/* run_yield's timer, made on first use */
@@ -86,6 +93,9 @@ enum check_where {
 
 struct check {
 	const char *name;		/* the CHECK word in log lines, the -C name */
+	/* Optional: the CHECK word of its findings when another check's: the
+	 * remote check diagnoses what the queue check found, as queue: lines. */
+	const char *word;
 	enum check_where where;
 	unsigned interval;		/* default seconds between timed runs; 0: MAINTD_INTERVAL */
 	unsigned timeout;		/* default time limit of one run, seconds */
@@ -111,13 +121,25 @@ struct check {
 	 * every finding a run sent, the config value it holds, and the state
 	 * directory (fd; -1: no persistent state), to keep it for configure(). */
 	int (*memo)(int statedir, void *config, const struct finding *);
+	/* Optional: the bytes a run needs from the root process, written there
+	 * at the start of each run with the config value the root process holds
+	 * (its own to change: what it remembers of earlier runs); at most size
+	 * bytes in buf, their number returned (0: none). */
+	size_t (*input)(const struct conf *, void *config, unsigned char *buf, size_t size);
 };
+
+/* The CHECK word of the check's findings. */
+static inline const char *
+check_word(const struct check *ck)
+{
+	return ck->word ? ck->word : ck->name;
+}
 
 static inline void
 run_emit(struct check_run *run, struct finding *f)
 {
 	if (!f->check)
-		f->check = run->check->name;
+		f->check = check_word(run->check);
 	run->emit_fn(run, f);
 }
 

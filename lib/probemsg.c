@@ -86,6 +86,9 @@ probemsg_encode(const struct probemsg *m, unsigned char *buf, size_t size)
 		break;
 	case PROBEMSG_RUN:
 		put_u(&o, m->verbose != 0, 1);
+		if (m->inputlen > PROBEMSG_INPUT)
+			return 0;
+		put_str(&o, (const char *)m->input, m->inputlen, 2);
 		break;
 	case PROBEMSG_CANCEL:
 		break;
@@ -313,6 +316,7 @@ probemsg_decode(const unsigned char *buf, size_t len, struct probemsg *m, size_t
 		m->verbose = (int)get_u(&in, 1);
 		if (!in.why && m->verbose > 1)
 			in.why = "bad-flag";
+		get_str(&in, 2, (char *)m->input, sizeof(m->input), &m->inputlen);
 		break;
 	case PROBEMSG_CANCEL:
 		break;

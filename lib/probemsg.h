@@ -5,7 +5,7 @@
  * field against the check table before it logs anything.
  *
  *   message = length:u32 (of what follows) version:u8 type:u8 check:u8 seq:u32 body
- *   root -> probe:  RUN (verbose:u8)   CANCEL ()
+ *   root -> probe:  RUN (verbose:u8 input:str16)   CANCEL ()
  *   probe -> root:  HELLO (pid:u32)    DONE (status:u8)
  *                   FINDING (level:u8 kind:u8 nsubject:u8 truncated:u8 hold:u32 event:str8
  *                            nfields:u8 { key:str8 value:str16 }*)
@@ -20,11 +20,12 @@
 
 #include "finding.h"
 
-#define PROBEMSG_VERSION 1
+#define PROBEMSG_VERSION 2
 #define PROBEMSG_MAX 8192	/* a whole message, length prefix included */
 #define PROBEMSG_EVENT 64	/* an event code's bytes at most */
 #define PROBEMSG_KEY 32		/* a field key's bytes at most */
 #define PROBEMSG_LABEL 255	/* a metric label value's bytes at most */
+#define PROBEMSG_INPUT 6144	/* a run's input (CHECK_INPUT_MAX) at most */
 
 enum probemsg_type {
 	PROBEMSG_HELLO = 1, PROBEMSG_RUN, PROBEMSG_CANCEL, PROBEMSG_FINDING,
@@ -39,6 +40,8 @@ struct probemsg {
 	unsigned long seq;		/* the run it belongs to */
 	unsigned long pid;		/* HELLO */
 	int verbose;			/* RUN */
+	size_t inputlen;		/* RUN: the check's input, opaque here */
+	unsigned char input[PROBEMSG_INPUT + 1];
 	int status;			/* DONE: enum check_status */
 	/* FINDING: f.event points at event, f.field[i].key at key[i]; f.check NULL */
 	struct finding f;

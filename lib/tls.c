@@ -62,17 +62,17 @@ static const struct confvar var_targets = { "MAINTD_TLS_TARGETS",
 	"smtp://127.0.0.1:25 smtps://127.0.0.1:465 submission://127.0.0.1:587 "
 	"pop3://127.0.0.1:110 pop3s://127.0.0.1:995" };
 static const struct confvar var_name = { "MAINTD_TLS_NAME", "" };
-static const struct confvar var_cafile = { "MAINTD_TLS_CAFILE", "" };
-static const struct confvar var_capath = { "MAINTD_TLS_CAPATH", "" };
+const struct confvar tls_var_cafile = { "MAINTD_TLS_CAFILE", "" };
+const struct confvar tls_var_capath = { "MAINTD_TLS_CAPATH", "" };
 static const struct confvar var_warn = { "MAINTD_CERT_WARN_DAYS", "21" };
 static const struct confvar var_crit = { "MAINTD_CERT_CRIT_DAYS", "7" };
 static const struct confvar var_certfiles = { "MAINTD_TLS_CERTFILES", "" };
-static const struct confvar var_timeout = { "MAINTD_TLS_TIMEOUT", "30" };
+const struct confvar tls_var_timeout = { "MAINTD_TLS_TIMEOUT", "30" };
 static const struct confvar var_spread = { "MAINTD_TLS_SPREAD", "5" };
-static const struct confvar var_dane = { "MAINTD_TLS_DANE", "1" };
+const struct confvar tls_var_dane = { "MAINTD_TLS_DANE", "1" };
 static const struct confvar *const tls_vars[] = {
-	&var_targets, &var_name, &var_cafile, &var_capath, &var_warn, &var_crit,
-	&var_certfiles, &var_timeout, &var_spread, &var_dane, &conf_dns_servers, NULL
+	&var_targets, &var_name, &tls_var_cafile, &tls_var_capath, &var_warn, &var_crit,
+	&var_certfiles, &tls_var_timeout, &var_spread, &tls_var_dane, &conf_dns_servers, NULL
 };
 
 struct diskcert {
@@ -294,40 +294,41 @@ ca_dir(struct ca_loader *l, const char *dir)
 /* MAINTD_TLS_CAFILE, MAINTD_TLS_CAPATH, or the system's store (OpenSSL's
  * default file and directories, or SSL_CERT_FILE, SSL_CERT_DIR). A path
  * given that is not there, or holds no certificate, is bad-config. */
-static int
-load_store(struct tlsconf *cf, struct conf_err *err)
+int
+tls_store_load(const char *cafile, const char *capath, X509_STORE **store,
+    struct conf_err *err)
 {
 	struct ca_loader l = { NULL, NULL, NULL, 0, 0 };
 	const char *file, *dir;
 	char dirs[PATH_MAX], *p, *next;
 	int n;
 
-	if (!(l.store = cf->store = X509_STORE_new()) ||
+	if (!(l.store = *store = X509_STORE_new()) ||
 	    !(l.lookup = X509_STORE_add_lookup(l.store, X509_LOOKUP_file())))
-		return conf_set_errno(err, var_cafile.name, cf->cafile, ENOMEM);
-	if (*cf->cafile) {
+		return conf_set_errno(err, tls_var_cafile.name, cafile, ENOMEM);
+	if (*cafile) {
 		n = ca_count(l.store);
-		if (ca_file(&l, cf->cafile) < 0) {
-			conf_set_errno(err, var_cafile.name, cf->cafile, errno);
+		if (ca_file(&l, cafile) < 0) {
+			conf_set_errno(err, tls_var_cafile.name, cafile, errno);
 			goto fail;
 		}
 		if (ca_count(l.store) == n) {
-			conf_set_err(err, var_cafile.name, cf->cafile, "no-certificate");
+			conf_set_err(err, tls_var_cafile.name, cafile, "no-certificate");
 			goto fail;
 		}
 	}
-	if (*cf->capath) {
+	if (*capath) {
 		n = ca_count(l.store);
-		if (ca_dir(&l, cf->capath) < 0) {
-			conf_set_errno(err, var_capath.name, cf->capath, errno);
+		if (ca_dir(&l, capath) < 0) {
+			conf_set_errno(err, tls_var_capath.name, capath, errno);
 			goto fail;
 		}
 		if (ca_count(l.store) == n) {
-			conf_set_err(err, var_capath.name, cf->capath, "no-certificate");
+			conf_set_err(err, tls_var_capath.name, capath, "no-certificate");
 			goto fail;
 		}
 	}
-	if (!*cf->cafile && !*cf->capath) {
+	if (!*cafile && !*capath) {
 		/* the system's: what is missing is skipped, as OpenSSL does */
 		if (!(file = getenv(X509_get_default_cert_file_env())) || !*file)
 			file = X509_get_default_cert_file();
@@ -454,9 +455,9 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	cc.cf = cf;
 	if (conf_ulong(&var_warn, 0, 3650, &cf->warn_days, err) < 0 ||
 	    conf_ulong(&var_crit, 0, 3650, &cf->crit_days, err) < 0 ||
-	    conf_ulong(&var_timeout, 1, 3600, &cf->timeout, err) < 0 ||
+	    conf_ulong(&tls_var_timeout, 1, 3600, &cf->timeout, err) < 0 ||
 	    conf_ulong(&var_spread, 0, 300, &cf->spread, err) < 0 ||
-	    conf_ulong(&var_dane, 0, 1, &cf->dane, err) < 0)
+	    conf_ulong(&tls_var_dane, 0, 1, &cf->dane, err) < 0)
 		goto bad;
 	if (cf->crit_days > cf->warn_days) {
 		conf_set_err(err, var_crit.name, conf_value(&var_crit), "above-warn-days");
@@ -465,8 +466,8 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	if (conf_list(conf_value(&var_targets), add_target, &cc) != 0 ||
 	    conf_list(conf_value(&var_certfiles), add_certfile, &cc) != 0 ||
 	    tls_conf_string(&var_name, cf->name, sizeof(cf->name), err) < 0 ||
-	    tls_conf_string(&var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
-	    tls_conf_string(&var_capath, cf->capath, sizeof(cf->capath), err) < 0)
+	    tls_conf_string(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
+	    tls_conf_string(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
 		goto bad;
 	if (*cf->name && !dnsmsg_name_ok(cf->name, strlen(cf->name))) {
 		conf_set_err(err, var_name.name, cf->name,
@@ -481,7 +482,7 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	for (i = 0; i < cf->ntargets; i++)
 		cf->required[i] = (targets && *targets) ||
 		    (cf->target[i].proto == TLSPROTO_SMTP && cf->target[i].port == 25);
-	if (load_store(cf, err) < 0)
+	if (tls_store_load(cf->cafile, cf->capath, &cf->store, err) < 0)
 		goto bad;
 	load_disk(cf);
 	for (i = 0; i < cf->ntargets && cf->target[i].proto != TLSPROTO_SMTP; i++)

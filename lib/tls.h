@@ -16,6 +16,15 @@
 #include "tlsprobe.h"	/* the probe and its pure helpers (tls_cert_days, ...) */
 
 extern const struct check check_tls;
+/* Variables the remote check reads too (each lists them in its .vars). */
+extern const struct confvar tls_var_cafile, tls_var_capath, tls_var_timeout, tls_var_dane;
+
+/* The trusted CAs: MAINTD_TLS_CAFILE and MAINTD_TLS_CAPATH (cafile, capath),
+ * or the system's store when both are "". 0, or -1 with err filled (a path
+ * given that is not there or holds no certificate); *store is the caller's
+ * to free either way. Reads files: for configure, never a run. */
+int tls_store_load(const char *cafile, const char *capath, X509_STORE **store,
+    struct conf_err *err);
 
 /* MAINTD_STATE/tls.seen, one target a line as the log names it: fn gets
  * each (not NUL-terminated); its non-zero return stops and is returned. */

@@ -26,6 +26,38 @@ decode(const unsigned char *b, size_t n, const char **why)
 }
 
 static void
+run_input_roundtrip(void **state)
+{
+	const char *why = NULL;
+	size_t n, i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.type = PROBEMSG_RUN;
+	m.check = 7;
+	m.seq = 12;
+	m.verbose = 1;
+	/* the input is opaque bytes: NULs and all, up to PROBEMSG_INPUT */
+	for (i = 0; i < PROBEMSG_INPUT; i++)
+		m.input[i] = (unsigned char)(i * 7);
+	m.inputlen = PROBEMSG_INPUT;
+	assert_true((n = probemsg_encode(&m, buf, sizeof(buf))) > 0);
+	assert_int_equal(decode(buf, n, &why), 1);
+	assert_int_equal(d.type, PROBEMSG_RUN);
+	assert_int_equal(d.verbose, 1);
+	assert_int_equal(d.inputlen, PROBEMSG_INPUT);
+	assert_memory_equal(d.input, m.input, PROBEMSG_INPUT);
+	/* one byte more does not encode */
+	m.inputlen = PROBEMSG_INPUT + 1;
+	assert_int_equal(probemsg_encode(&m, buf, sizeof(buf)), 0);
+	/* an input longer than its message is refused */
+	m.inputlen = 3;
+	assert_true((n = probemsg_encode(&m, buf, sizeof(buf))) > 0);
+	buf[n - 4] = 0x7f;
+	assert_int_equal(decode(buf, n, &why), -1);
+}
+
+static void
 finding_roundtrip(void **state)
 {
 	const char *why = NULL;
@@ -129,6 +161,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(finding_roundtrip),
+		cmocka_unit_test(run_input_roundtrip),
 		cmocka_unit_test(sample_roundtrip),
 		cmocka_unit_test(refused),
 	};
