@@ -356,6 +356,7 @@ struct diag {
 	unsigned nmx;
 	struct addr addr[REMOTE_ADDRS];
 	unsigned naddr, next, skipped, tried;
+	unsigned last;		/* the address tried last */
 	int first_skipped;	/* index of the first skipped address; -1 none */
 	struct event *step;
 	/* the connection */
@@ -638,6 +639,7 @@ diag_connect(struct diag *g, const struct addr *a)
 	/* DANE TLSA at _PORT._tcp.HOST, for a host name */
 	p->tlsa_port = r->cl.resolv && !remotework_addr(p->name, &lit) ? g->target.port : 0;
 	g->tried++;
+	g->last = (unsigned)(a - g->addr);
 	if (tlsprobe_init(p, r->cr->base) < 0) {
 		snprintf(g->reason, sizeof(g->reason), "event");
 		diag_say(g, "setup-failed", a);
@@ -664,8 +666,11 @@ diag_next(struct diag *g)
 		g->skipped++;
 	}
 	if (g->next == g->naddr) {
-		/* every address is skipped (none was tried: a failed one ends in on_step) */
-		diag_say(g, "tcpto-skipped", &g->addr[g->first_skipped < 0 ? 0 : g->first_skipped]);
+		if (g->tried)	/* the rest skipped: what the last one tried did */
+			diag_say(g, probe_result(g), &g->addr[g->last]);
+		else		/* every address skipped */
+			diag_say(g, "tcpto-skipped",
+			    &g->addr[g->first_skipped < 0 ? 0 : g->first_skipped]);
 		return;
 	}
 	a = &g->addr[g->next];
@@ -843,6 +848,10 @@ diag_start(struct diag *g)
 	}
 	if (*d->relay) {	/* control/smtproutes: the relay, not the MX */
 		add_host(g, d->relay, 0);
+		if (remotework_addr(d->relay, &lit)) {
+			diag_lookup_hosts(g);	/* no query for an address */
+			return;
+		}
 	} else if (d->domain[0] == '[' && n > 2) {	/* an address literal */
 		snprintf(ip, sizeof(ip), "%.*s", (int)(n - 2), d->domain + 1);
 		if (remotework_addr(ip, &lit)) {

@@ -70,7 +70,7 @@ events(void **state)
 	(void)state;
 	for (i = 0; (c = maintd_checks[i]); i++)
 		for (j = 0; c->events && c->events[j]; j++) {
-			snprintf(code, sizeof(code), "%s: %s", c->name, c->events[j]);
+			snprintf(code, sizeof(code), "%s: %s", check_word(c), c->events[j]);
 			if (!strstr(man, code))
 				fail_msg("event \"%s\" is not in the man page", code);
 		}
@@ -238,13 +238,13 @@ advice(void **state)
 	for (i = 0; (c = maintd_checks[i]); i++)
 		for (j = 0; c->events && c->events[j]; j++) {
 			for (k = 0; k < nh; k++)
-				if ((strcmp(h[k].check, c->name) == 0 ||
+				if ((strcmp(h[k].check, check_word(c)) == 0 ||
 				    strcmp(h[k].check, "CHECK") == 0) &&
 				    strcmp(h[k].event, c->events[j]) == 0)
 					break;
 			if (k == nh)
 				fail_msg("event \"%s: %s\" has no paragraph under EVENTS",
-				    c->name, c->events[j]);
+				    check_word(c), c->events[j]);
 		}
 	print_message("%u event codes under EVENTS, each with its \"What to do:\"\n", nh);
 }
