@@ -145,8 +145,13 @@ active_seen(struct active *a, unsigned check, const struct finding *f,
 		e->first = now;
 		say = 1;
 	} else {
-		a->seen_first = e->first;
-		say = forced || e->level != f->level ||
+		/* an event whose hold has passed (not dropped yet) is a new one */
+		int again = e->event && now >= e->expires;
+
+		if (again)
+			e->first = now;
+		a->seen_first = again ? 0 : e->first;
+		say = again || forced || e->level != f->level ||
 		    (f->kind != FINDING_EVENT && remind && now - e->logged >= (time_t)remind);
 		a->levels[check][e->level]--;
 		e->level = f->level;

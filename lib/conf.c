@@ -109,6 +109,17 @@ is_sep(char c)
 }
 
 int
+conf_copy(const struct confvar *v, char *buf, size_t size, struct conf_err *err)
+{
+	const char *s = conf_value(v);
+
+	if (strlen(s) >= size)
+		return conf_set_err(err, v->name, s, "too-long");
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+int
 conf_list(const char *value, int (*fn)(const char *, size_t, void *), void *arg)
 {
 	const char *p = value, *q;

@@ -261,17 +261,6 @@ remote_config_free(void *p)
 	free(cf);
 }
 
-static int
-conf_string(const struct confvar *v, char *buf, size_t size, struct conf_err *err)
-{
-	const char *s = conf_value(v);
-
-	if (strlen(s) >= size)
-		return conf_set_err(err, v->name, s, "too-long");
-	memcpy(buf, s, strlen(s) + 1);
-	return 0;
-}
-
 static void *
 remote_configure(const struct conf *c, struct conf_err *err)
 {
@@ -287,8 +276,8 @@ remote_configure(const struct conf *c, struct conf_err *err)
 	    conf_ulong(&var_interval, 0, 30 * 86400, &cf->interval, err) < 0 ||
 	    conf_ulong(&tls_var_timeout, 1, 3600, &cf->timeout, err) < 0 ||
 	    conf_ulong(&tls_var_dane, 0, 1, &cf->dane, err) < 0 ||
-	    conf_string(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
-	    conf_string(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
+	    conf_copy(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
+	    conf_copy(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
 		goto bad;
 	if (!resolv_servers_ok(cf->servers)) {
 		conf_set_err(err, conf_dns_servers.name, cf->servers,
@@ -351,7 +340,6 @@ struct diag {
 	int implicit;		/* no MX: the domain's own addresses */
 	unsigned queries;	/* outstanding */
 	struct query qmx;
-	enum resolv_status mxstatus;
 	struct mxhost mx[REMOTE_MX];
 	unsigned nmx;
 	struct addr addr[REMOTE_ADDRS];
@@ -409,7 +397,7 @@ diag_say(struct diag *g, const char *code, const struct addr *a)
 		finding_add(&f, "relay", g->d->relay);
 	else if (a)
 		finding_add(&f, "mx", host_of(g, a));
-	else if (g->nmx && strcmp(code, "null-mx") != 0)
+	else if (g->nmx && !g->implicit)	/* no address: the first MX host */
 		finding_add(&f, "mx", g->mx[0].name);
 	if (a)
 		finding_add(&f, "ip", a->ip);
@@ -799,7 +787,6 @@ on_mx(void *arg, enum resolv_status st, const unsigned char *abuf, size_t alen, 
 	unsigned pref, null = 0, total = 0;
 
 	(void)ad;
-	g->mxstatus = st;
 	g->queries--;
 	if (st == RESOLV_NXDOMAIN) {
 		snprintf(g->reason, sizeof(g->reason), "nxdomain");

@@ -189,17 +189,6 @@ add_certfile(const char *item, size_t len, void *arg)
 }
 
 /* A string variable into buf; -1 (err filled) when it does not fit. */
-static int
-tls_conf_string(const struct confvar *v, char *buf, size_t size, struct conf_err *err)
-{
-	const char *s = conf_value(v);
-
-	if (strlen(s) >= size)
-		return conf_set_err(err, v->name, s, "too-long");
-	memcpy(buf, s, strlen(s) + 1);
-	return 0;
-}
-
 /* MAINTD_TLS_CERTFILES, read now: the certificates a run compares with
  * what is served (a renewed file is seen after svc -h or a restart). */
 static void
@@ -465,9 +454,9 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	}
 	if (conf_list(conf_value(&var_targets), add_target, &cc) != 0 ||
 	    conf_list(conf_value(&var_certfiles), add_certfile, &cc) != 0 ||
-	    tls_conf_string(&var_name, cf->name, sizeof(cf->name), err) < 0 ||
-	    tls_conf_string(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
-	    tls_conf_string(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
+	    conf_copy(&var_name, cf->name, sizeof(cf->name), err) < 0 ||
+	    conf_copy(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
+	    conf_copy(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
 		goto bad;
 	if (*cf->name && !dnsmsg_name_ok(cf->name, strlen(cf->name))) {
 		conf_set_err(err, var_name.name, cf->name,

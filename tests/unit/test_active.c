@@ -255,6 +255,15 @@ events_expire_silently(void **state)
 	active_run_end(a, 0, 0, on_cleared, NULL);
 	assert_int_equal(active_count(a, 0, LEVEL_CRIT), 0);
 	assert_int_equal(ncleared, 1);
+
+	/* past its hold, seen again before it was dropped: a new event, logged
+	 * (the remote check's hourly diagnosis of one domain) */
+	active_run_begin(a, 0);
+	assert_int_equal(see_event(a, "3", 60, t, 0), ACTIVE_LOG);
+	assert_int_equal(see_event(a, "3", 60, t + 59, 0), ACTIVE_QUIET);
+	assert_int_equal(see_event(a, "3", 60, t + 59 + 60, 0), ACTIVE_LOG);
+	assert_int_equal(active_seen_since(a), 0);
+	active_run_end(a, 0, 1, on_cleared, NULL);
 	active_free(a);
 }
 
