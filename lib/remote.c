@@ -465,15 +465,17 @@ on_probe_emit(struct tlsprobe *p, struct finding *f)
 {
 	struct diag *g = p->owner;
 	const char *ev = f->event, *code = NULL;
-	char reason[256] = "";
+	char reason[256] = "", dnssec[8] = "";
 
-	if (is(ev, TLS_EV_TLSA_MATCH)) {
-		g->dane = DANE_MATCH;
-		return;
-	}
-	if (is(ev, TLS_EV_TLSA_MISMATCH)) {
-		g->dane = DANE_MISMATCH;
-		copy_field(f, "reason", g->reason, sizeof(g->reason));
+	if (is(ev, TLS_EV_TLSA_MATCH) || is(ev, TLS_EV_TLSA_MISMATCH)) {
+		/* records a validating resolver did not vouch for are ignored by
+		 * DANE senders (RFC 7672 2.2): so here */
+		copy_field(f, "dnssec", dnssec, sizeof(dnssec));
+		if (strcmp(dnssec, "yes") != 0)
+			return;
+		g->dane = is(ev, TLS_EV_TLSA_MATCH) ? DANE_MATCH : DANE_MISMATCH;
+		if (g->dane == DANE_MISMATCH)
+			copy_field(f, "reason", g->reason, sizeof(g->reason));
 		return;
 	}
 	if (is(ev, TLS_EV_CERT_EXPIRED) || is(ev, TLS_EV_CERT_UNTRUSTED) ||

@@ -855,7 +855,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	probe_finish(p);
 }
 
-/* the run */
+/* the end of a probe */
 
 void
 tlsprobe_free(struct tlsprobe *p)

@@ -84,7 +84,7 @@ command -v gdb >/dev/null || fail "no gdb: run tests/setup-host.sh"
 new=$(pgrep -P "$pid" | head -1)
 # (the root process kills it at once, often while gdb is still attached: gdb's
 # own status says nothing, the log does)
-gdb -p "$new" -batch -ex 'call (long)write(3, "\000\000\000\013\002hostile!!!", 15)' \
+gdb -p "$new" -batch -ex 'call (long)write(3, "\000\000\000\013\377hostile!!!", 15)' \
     > "$T/gdb.out" 2>&1 || true
 wait_for "$T/log" '^crit maintd: probe-protocol reason=bad-version$' 10 ||
     fail "no probe-protocol line: $(tail -5 "$T/log"; tail -3 "$T/gdb.out")"

@@ -1,0 +1,347 @@
+#!/bin/sh
+# The remote side of stuck mail (issue 16, items 3 and 4): the `remote`
+# check diagnoses the domains the queue check finds stuck, the way an
+# operator would by hand. In a network namespace of the test's own: a real
+# nsd serves test domains whose MX hosts are loopback addresses; behind them
+# a real Postfix without STARTTLS (127.0.0.2), one with a certificate for
+# another name (.3), a server answering 421 at the greeting (.4, smtp421.py;
+# the MX of busy.test and busy2.test),
+# nothing (.5: refused), connects dropped by nftables (.6), a real Postfix
+# with a valid certificate (.7, also the smtproutes relay on port 2525), an
+# address qmail-remote skips in queue/lock/tcpto (.8); and a null MX, no MX,
+# an MX host without addresses, a domain whose first MX refuses. A queue
+# (bench generator, recipients rewritten) has recipients to each of them.
+# Asserts each stuck-diagnosis line, smtproutes, at most MAINTD_STUCK_PROBES
+# domains per run and the oldest first, none twice within
+# MAINTD_STUCK_INTERVAL (across -1 runs sharing MAINTD_STATE and across the
+# sweeps of one daemon), MAINTD_STUCK_PROBES=0 opens no connection and asks
+# no DNS question (nft counters, server logs), EHLO with control/helohost,
+# never MAIL FROM, one connection at a time to a host, no packet to the
+# address in queue/lock/tcpto.
+if [ -z "${STUCK_NETNS:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "skip: not root (a network namespace, nftables, Postfix)"; exit 77; }
+	command -v unshare >/dev/null && command -v ip >/dev/null ||
+	    { echo "FAIL: unshare and ip (util-linux, iproute2) are needed" >&2; exit 1; }
+	unshare -n true 2>/dev/null || { echo "skip: unshare -n is not permitted here"; exit 77; }
+	STUCK_NETNS=1 exec unshare -n sh "$0" "$@"
+fi
+ip link set lo up || { echo "FAIL: no loopback in the namespace" >&2; exit 1; }
+. "$SOURCE_DIR/tests/it/lib.sh"
+. "$SOURCE_DIR/tests/it/lib-dns.sh"
+. "$SOURCE_DIR/tests/it/libtls.sh"
+command -v nft >/dev/null || fail "nft is needed (tests/deps/tls.txt: nftables)"
+T0=$(date +%s)
+
+H=$T/qmail
+make_qmailhome "$H" mx1.example.test
+echo probe.helo.test > "$H/control/helohost"
+# smtproutes: routed.test goes to a relay on port 2525 (its MX would say no-starttls)
+printf '%s\n' 'routed.test:relay.routed.test:2525' > "$H/control/smtproutes"
+chmod 644 "$H/control/helohost" "$H/control/smtproutes"
+
+# --- certificates: the test CA is MAINTD_TLS_CAFILE
+tls_ca "$T/ca"
+now=$(tls_date '-1 day')
+year=$(tls_date '+365 days')
+tls_cert "$T/ca" "$T/good" mx.good.test,relay.routed.test "$now" "$year"
+tls_cert "$T/ca" "$T/wrong" other.example.test "$now" "$year"
+chmod 644 "$T/ca/ca.pem"
+
+# --- DNS: one zone, test., served by nsd
+NSD_PORT=$(free_udp_port)
+mkdir -p "$T/nsd"
+cat > "$T/nsd/test" <<'ZONE'
+$ORIGIN test.
+$TTL 3600
+@	SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+	NS ns
+ns	A 127.0.0.1
+notls	MX 10 mx.notls
+mx.notls	A 127.0.0.2
+badname	MX 10 mx.badname
+mx.badname	A 127.0.0.3
+busy	MX 10 mx.busy
+busy2	MX 10 mx.busy
+mx.busy	A 127.0.0.4
+refused	MX 10 mx.refused
+mx.refused	A 127.0.0.5
+dropped	MX 10 mx.dropped
+mx.dropped	A 127.0.0.6
+good	MX 10 mx.good
+mx.good	A 127.0.0.7
+nullmx	MX 0 .
+unresolvable	MX 10 mx.unresolvable
+mx.unresolvable	TXT "an MX host without addresses"
+routed	MX 10 mx.notls
+relay.routed	A 127.0.0.7
+skipped	MX 10 mx.skipped
+mx.skipped	A 127.0.0.8
+fallback	MX 10 mx.refused
+fallback	MX 20 mx.good
+fresh	MX 10 mx.good
+ZONE
+nsd_start "$NSD_PORT" test test
+dns_wait "$NSD_PORT" test || { cat "$T/nsd/nsd.log" "$T/nsd/stdout" >&2; fail "nsd did not start"; }
+dig +short -p "$NSD_PORT" @127.0.0.1 MX fallback.test | sort | tr '\n' ' ' |
+    grep -qx '10 mx.refused.test. 20 mx.good.test. ' || fail "nsd: the MX set of fallback.test"
+dig -p "$NSD_PORT" @127.0.0.1 MX nomx.test | grep -q 'status: NXDOMAIN' || fail "nsd: nomx.test"
+pass "nsd serves the test domains on port $NSD_PORT"
+
+# --- Postfix: one instance, a listener per address (its own smtpd settings),
+# every SMTP command logged (debug_peer_list) to show EHLO and no MAIL FROM
+dbg="-o debug_peer_list=127.0.0.0/8"
+POSTFIX_EXTRA="127.0.0.2:25 inet n - n - - smtpd -o smtpd_tls_security_level=none -o myhostname=mx.notls.test $dbg
+127.0.0.3:25 inet n - n - - smtpd -o smtpd_tls_cert_file=$T/wrong.pem -o smtpd_tls_key_file=$T/wrong.key -o myhostname=mx.badname.test $dbg
+127.0.0.7:25 inet n - n - - smtpd -o smtpd_tls_cert_file=$T/good.pem -o smtpd_tls_key_file=$T/good.key -o myhostname=mx.good.test $dbg
+127.0.0.7:2525 inet n - n - - smtpd -o smtpd_tls_cert_file=$T/good.pem -o smtpd_tls_key_file=$T/good.key -o myhostname=relay.routed.test $dbg"
+set -- $(tls_ports 3)
+postfix_start "$T/postfix" "$1" "$2" "$3" "$T/good.pem" "$T/good.key" \
+    "$T/good.pem" "$T/good.key" "$T/good.pem" "$T/good.key"
+ML=$T/postfix/maillog
+
+# --- the 421 server
+python3 "$SOURCE_DIR/tests/it/smtp421.py" "$T/busy.log" 127.0.0.4:25 > "$T/busy.out" 2>&1 &
+at_exit "kill $!"
+wait_for "$T/busy.log" '^ready$' 20 || { cat "$T/busy.out" >&2; fail "smtp421.py did not start"; }
+
+# --- nftables, in this namespace: .6 drops SYNs; named counters of the
+# connections to the test's SMTP addresses and of the questions to nsd
+NFT=maintd_stuck
+nft -f - <<NFT || fail "nft rules"
+table inet $NFT {
+	counter syns { }
+	counter dnsq { }
+	counter tcpto { }
+	counter dropped { }
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr 127.0.0.2-127.0.0.254 tcp dport { 25, 2525 } tcp flags & (syn | ack) == syn counter name syns
+		ip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport $NSD_PORT counter name dnsq
+		ip daddr 127.0.0.8 counter name tcpto
+		ip daddr 127.0.0.6 tcp dport 25 counter name dropped drop
+	}
+}
+NFT
+at_exit "nft delete table inet $NFT"
+nft_count() { nft list counter inet $NFT "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+
+# --- the queue: the generator's layout, remote/ recipients rewritten; the
+# stuck domains' oldest pending recipients (info/ mtime, minutes) all differ
+"$BUILD/tests/queue-gen" "$H/queue" 60 23
+# queue/lock/tcpto (queue-gen made it empty): qmail-remote skips 127.0.0.8 (3 timeouts, a minute ago)
+python3 - "$H/queue/lock/tcpto" <<'PY'
+import struct, sys, time
+rec = bytes([127, 0, 0, 8, 3, 0, 0, 0]) + struct.pack("<I", int(time.time()) - 60) + bytes(4)
+open(sys.argv[1], "wb").write(rec + bytes(1024 - len(rec)))
+PY
+chown qmailr:qmail "$H/queue/lock/tcpto"
+chmod 644 "$H/queue/lock/tcpto"
+
+STUCK_AGE=3600
+# domain and age in minutes, the oldest first: the order of diagnosis
+cat > "$T/domains" <<'EOF'
+notls.test 2000
+badname.test 1950
+busy.test 1900
+busy2.test 1875
+refused.test 1850
+dropped.test 1800
+good.test 1750
+nullmx.test 1700
+nomx.test 1650
+unresolvable.test 1600
+routed.test 1550
+skipped.test 1500
+fallback.test 1450
+EOF
+python3 - "$H/queue" "$T/domains" <<'PY'
+import os, sys, time
+q, doms = sys.argv[1], [l.split() for l in open(sys.argv[2])]
+now = time.time()
+msgs = []
+for s in sorted(os.listdir(os.path.join(q, "info")), key=int):
+    for n in sorted(os.listdir(os.path.join(q, "info", s)), key=int):
+        r = os.path.join(q, "remote", s, n)
+        if os.path.exists(r):
+            msgs.append((os.path.join(q, "info", s, n), r))
+plan = [("T%d@%s\0Dgone@%s\0" % (i, d, d), int(m)) for i, (d, m) in enumerate(doms)]
+plan.append(("Tyoung@good.test\0", 3))		# a domain's oldest recipient counts
+plan.append(("Dold@fresh.test\0", 9000))	# delivered: not stuck
+if len(msgs) < len(plan) + 2:
+    sys.exit("queue-gen made %d messages with remote/, %d needed" % (len(msgs), len(plan) + 2))
+for (info, remote), (recs, mins) in zip(msgs, plan):
+    with open(remote, "w", encoding="latin-1") as f:
+        f.write(recs)
+    t = now - mins * 60
+    os.utime(info, (t, t))
+for info, remote in msgs[len(plan):]:	# the rest: young, to a domain that is not stuck
+    with open(remote, "w") as f:
+        f.write("Tx@fresh.test\0")
+    t = now - 120
+    os.utime(info, (t, t))
+PY
+pass "queue: $(wc -l < "$T/domains") stuck domains, fresh.test not stuck"
+
+# run NAME [VAR=VALUE...]: one -1 sweep of queue and remote; output in $T/NAME,
+# exit status in $rc; its stuck-diagnosis lines (domain result) in $T/NAME.diag
+run() {
+	_n=$1
+	shift
+	rc=0
+	env QMAILHOME="$H" MAINTD_STATE="$T/state" MAINTD_STUCK_AGE=$STUCK_AGE \
+	    MAINTD_DNS_SERVERS="127.0.0.1:$NSD_PORT" MAINTD_TLS_CAFILE="$T/ca/ca.pem" \
+	    MAINTD_TLS_TIMEOUT=3 "$@" timeout 60 "$MAINTD" -1 -v -C queue,remote \
+	    > "$T/$_n" 2> "$T/$_n.err" || rc=$?
+	[ ! -s "$T/$_n.err" ] || { cat "$T/$_n.err" >&2; fail "$_n: stderr output"; }
+	check_grammar "$T/$_n"
+	sed -n 's/^warn queue: stuck-diagnosis domain=\([^ ]*\) .*result=\([a-z0-9-]*\).*/\1 \2/p' \
+	    "$T/$_n" > "$T/$_n.diag"
+}
+# diag_domains NAME: the diagnosed domains of run NAME, sorted, on one line
+# (the diagnoses of a run go on side by side: lines come as each one ends)
+diag_domains() { cut -d' ' -f1 "$T/$1.diag" | sort | tr '\n' ' ' | sed 's/ $//'; }
+# oldest K N: domains K..K+N-1 (from 1, the oldest) of $T/domains, sorted, on one line
+oldest() { sed -n "$1,$(($1 + $2 - 1))p" "$T/domains" | cut -d' ' -f1 | sort | tr '\n' ' ' | sed 's/ $//'; }
+busy_conns() { count "$T/busy.log" '^connect '; }
+pf_conns() { count "$ML" 'smtpd\[[0-9]+\]: connect from '; }
+
+# STUCK_SCAFFOLD='COMMANDS': only the scaffolding, then COMMANDS (to debug by hand)
+[ -z "${STUCK_SCAFFOLD:-}" ] || { eval "$STUCK_SCAFFOLD"; exit 0; }
+
+# ---------------------------------------------------------------------------
+# 1. every domain: MAINTD_STUCK_PROBES=10 (the most), a long interval; then
+# the three left; then no limit (MAINTD_STUCK_INTERVAL=0): the oldest again
+syn0=$(nft_count syns) dns0=$(nft_count dnsq)
+run all MAINTD_STUCK_PROBES=10 MAINTD_STUCK_INTERVAL=100000
+grep -E '^warn queue: stuck(-diagnosis)? ' "$T/all" || :
+[ "$rc" = 1 ] || { cat "$T/all" >&2; fail "all: exit $rc, want 1 (warnings)"; }
+n=$(count "$T/all" '^warn queue: stuck domain=')
+[ "$n" = "$(wc -l < "$T/domains")" ] || fail "all: $n stuck lines, want $(wc -l < "$T/domains")"
+[ "$(count "$T/all" '^warn queue: stuck.* domain=fresh\.test ')" = 0 ] || fail "fresh.test is not stuck"
+grep -q "^warn queue: stuck domain=good.test recipients=2 oldest=10[45][0-9][0-9][0-9]\( \|\$\)" "$T/all" ||
+    fail "good.test: $(grep 'stuck domain=good.test' "$T/all")"
+[ "$(diag_domains all)" = "$(oldest 1 10)" ] || fail "all: diagnosed '$(diag_domains all)', want '$(oldest 1 10)'"
+pass "MAINTD_STUCK_PROBES=10: the 10 oldest stuck domains, oldest first, fresh.test not at all"
+run all2 MAINTD_STUCK_PROBES=10 MAINTD_STUCK_INTERVAL=100000
+[ "$(diag_domains all2)" = "$(oldest 11 3)" ] || fail "all2: '$(diag_domains all2)', want '$(oldest 11 3)'"
+pass "the next run: the three left, none of the first ten again"
+run again MAINTD_STUCK_PROBES=2 MAINTD_STUCK_INTERVAL=0
+[ "$(diag_domains again)" = "$(oldest 1 2)" ] || fail "again: '$(diag_domains again)', want '$(oldest 1 2)'"
+pass "MAINTD_STUCK_INTERVAL=0: no limit, the oldest diagnosed again"
+cat "$T/all" "$T/all2" > "$T/lines"
+
+# has DOMAIN REGEX: exactly one stuck-diagnosis line of DOMAIN, matching
+# ^warn queue: stuck-diagnosis domain=DOMAIN REGEX( .*)?$
+has() {
+	_l=$(grep "^warn queue: stuck-diagnosis domain=$1 " "$T/lines") || fail "no stuck-diagnosis line for $1"
+	[ "$(printf '%s\n' "$_l" | wc -l)" = 1 ] || fail "$1: more than one line: $_l"
+	printf '%s\n' "$_l" | grep -Eq "^warn queue: stuck-diagnosis domain=$1 $2( .*)?\$" ||
+	    fail "$1: '$_l' does not match '$2'"
+	pass "$_l"
+}
+has notls.test 'mx=mx\.notls\.test ip=127\.0\.0\.2 result=no-starttls'
+has badname.test 'mx=mx\.badname\.test ip=127\.0\.0\.3 result=cert-name-mismatch'
+has busy.test 'mx=mx\.busy\.test ip=127\.0\.0\.4 result=greeting-4xx reply="421 4\.3\.2 mx\.busy\.test Service not available, too busy; try later"'
+has busy2.test 'mx=mx\.busy\.test ip=127\.0\.0\.4 result=greeting-4xx reply="421 [^"]*"'
+has refused.test 'mx=mx\.refused\.test ip=127\.0\.0\.5 result=refused'
+has dropped.test 'mx=mx\.dropped\.test ip=127\.0\.0\.6 result=connect-timeout'
+has good.test 'mx=mx\.good\.test ip=127\.0\.0\.7 result=ok'
+has nullmx.test 'result=null-mx'
+has nomx.test 'result=no-mx'
+has unresolvable.test 'mx=mx\.unresolvable\.test result=mx-unresolvable'
+has routed.test 'relay=relay\.routed\.test ip=127\.0\.0\.7 port=2525 result=ok'
+has skipped.test 'mx=mx\.skipped\.test ip=127\.0\.0\.8 result=tcpto-skipped tcpto=skipped'
+has fallback.test 'mx=mx\.good\.test ip=127\.0\.0\.7 result=ok'
+for d in nullmx nomx unresolvable; do
+	! grep "stuck-diagnosis domain=$d.test .* ip=" "$T/lines" || fail "$d.test: an ip= without an address"
+done
+for d in nullmx nomx; do
+	! grep "stuck-diagnosis domain=$d.test .* mx=" "$T/lines" || fail "$d.test: an mx= without an MX"
+done
+! grep 'stuck-diagnosis domain=routed.test .* mx=' "$T/lines" || fail "routed.test: mx= on a routed domain"
+
+# the servers' side: EHLO with control/helohost, never MAIL FROM; not a
+# packet to the address in queue/lock/tcpto; the dropped address got SYNs
+syn1=$(nft_count syns) dns1=$(nft_count dnsq)
+grep -q ': < [^ ]*: EHLO probe\.helo\.test$' "$ML" || {
+	grep ': < ' "$ML" >&2
+	fail "Postfix saw no EHLO probe.helo.test"
+}
+! grep -Ei ': < [^ ]*: (HELO|EHLO) ' "$ML" | grep -v 'EHLO probe\.helo\.test$' || fail "another HELO/EHLO"
+! grep -Ei ': < [^ ]*: (MAIL|RCPT|DATA)' "$ML" || fail "MAIL, RCPT or DATA sent to Postfix"
+! grep -E ' disconnect from .* (mail|rcpt|data)=' "$ML" || fail "Postfix counted a MAIL, RCPT or DATA"
+grep -Eq ' disconnect from .* ehlo=[12] starttls=1 quit=1 commands=[34]$' "$ML" ||
+    fail "no EHLO, STARTTLS, QUIT dialogue in the Postfix log"
+grep -Eq ' disconnect from .* ehlo=1 quit=1 commands=2$' "$ML" ||
+    fail "no EHLO, QUIT dialogue (the server without STARTTLS) in the Postfix log"
+! grep -Ei '^line [^ ]* (MAIL|RCPT|DATA|HELO|EHLO)' "$T/busy.log" || fail "commands after the 421 greeting"
+[ "$(count "$T/busy.log" '^connect ')" -ge 1 ] || fail "no connection to the 421 server"
+# busy.test and busy2.test share their MX, diagnosed in the same run: one
+# connection at a time to a remote host (the server greets after 0.5 s)
+! grep -v ' open=1$' "$T/busy.log" | grep '^connect ' ||
+    fail "two connections at a time to 127.0.0.4"
+[ "$(nft_count tcpto)" = 0 ] || fail "$(nft_count tcpto) packets to 127.0.0.8, the address qmail-remote skips"
+[ "$(nft_count dropped)" -ge 1 ] || fail "connect-timeout, but no SYN to 127.0.0.6 was dropped"
+syn_all=$((syn1 - syn0))
+[ "$syn_all" -ge 8 ] || fail "the nft counter saw $syn_all SYNs for these runs: the count below proves nothing"
+[ $((dns1 - dns0)) -ge 10 ] || fail "the nft counter saw $((dns1 - dns0)) DNS questions"
+pass "EHLO probe.helo.test, STARTTLS, QUIT; no MAIL FROM; none to the skipped address; $syn_all SYNs, $((dns1 - dns0)) DNS questions"
+
+# ---------------------------------------------------------------------------
+# 2. politeness: MAINTD_STUCK_PROBES=3 and a long interval, remembered in
+# MAINTD_STATE across -1 runs: 3, 3, 3, 3, 1 domains, the oldest first, then none
+rm -rf "$T/state"
+i=1
+for r in p1 p2 p3 p4 p5 p6; do
+	run $r MAINTD_STUCK_PROBES=3 MAINTD_STUCK_INTERVAL=100000
+	want=$(oldest $i 3)
+	[ "$(diag_domains $r)" = "$want" ] || fail "$r: diagnosed '$(diag_domains $r)', want '$want'"
+	[ "$(count "$T/$r" '^warn queue: stuck domain=')" = "$(wc -l < "$T/domains")" ] ||
+	    fail "$r: the stuck lines"
+	i=$((i + 3))
+done
+[ ! -s "$T/p6.diag" ] || fail "p6: a domain diagnosed twice within the interval"
+cat "$T"/p[1-6].diag | cut -d' ' -f1 | sort | uniq -d | grep . && fail "a domain diagnosed twice"
+pass "MAINTD_STUCK_PROBES=3: 3 domains a run, oldest first; none twice within MAINTD_STUCK_INTERVAL"
+# the same results as in the unlimited runs
+cat "$T"/p[1-5].diag | sort > "$T/p.sorted"
+cat "$T/all.diag" "$T/all2.diag" | sort | cmp - "$T/p.sorted" || fail "other results in p1..p5"
+
+# ---------------------------------------------------------------------------
+# 3. the daemon: one process, sweeps forced with SIGHUP; a domain diagnosed
+# in one sweep is not diagnosed again in the next
+rm -rf "$T/state-d"
+mkdir -p "$T/state-d"
+env QMAILHOME="$H" MAINTD_STATE="$T/state-d" MAINTD_CHECKS=queue,remote MAINTD_STUCK_AGE=$STUCK_AGE \
+    MAINTD_DNS_SERVERS="127.0.0.1:$NSD_PORT" MAINTD_TLS_CAFILE="$T/ca/ca.pem" MAINTD_TLS_TIMEOUT=3 \
+    MAINTD_STUCK_PROBES=5 MAINTD_STUCK_INTERVAL=100000 "$MAINTD" > "$T/daemon" 2>&1 &
+dpid=$!
+at_exit "kill $dpid 2>/dev/null"
+wait_for "$T/daemon" 'sweep: done reason=start' 30 || { cat "$T/daemon" >&2; fail "daemon: no first sweep"; }
+kill -HUP $dpid
+wait_for "$T/daemon" 'sweep: done reason=hup' 30 || { cat "$T/daemon" >&2; fail "daemon: no second sweep"; }
+kill -TERM $dpid
+wait $dpid || :
+check_grammar "$T/daemon"
+awk '/sweep: done reason=start/ { n = 1 } /stuck-diagnosis/ { print n + 0, $0 }' "$T/daemon" > "$T/d.lines"
+d1=$(awk '$1 == 0' "$T/d.lines" | sed 's/.* domain=\([^ ]*\) .*/\1/' | sort | tr '\n' ' ' | sed 's/ $//')
+d2=$(awk '$1 == 1' "$T/d.lines" | sed 's/.* domain=\([^ ]*\) .*/\1/' | sort | tr '\n' ' ' | sed 's/ $//')
+[ "$d1" = "$(oldest 1 5)" ] || { cat "$T/daemon" >&2; fail "daemon, first sweep: '$d1', want '$(oldest 1 5)'"; }
+[ "$d2" = "$(oldest 6 5)" ] || { cat "$T/daemon" >&2; fail "daemon, second sweep: '$d2', want '$(oldest 6 5)'"; }
+pass "the daemon: 5 domains a sweep, the next 5 after SIGHUP, none twice"
+
+# ---------------------------------------------------------------------------
+# 4. MAINTD_STUCK_PROBES=0: the stuck lines, no diagnosis, no connection, no
+# DNS question (a fresh state and no interval: nothing else would hold it back)
+syn0=$(nft_count syns) dns0=$(nft_count dnsq) busy0=$(busy_conns) pf0=$(pf_conns)
+run off MAINTD_STUCK_PROBES=0 MAINTD_STUCK_INTERVAL=0 MAINTD_STATE="$T/state-off"
+[ "$rc" = 1 ] || fail "off: exit $rc, want 1"
+[ "$(count "$T/off" '^warn queue: stuck domain=')" = "$(wc -l < "$T/domains")" ] || fail "off: the stuck lines"
+[ "$(count "$T/off" 'stuck-diagnosis')" = 0 ] || fail "off: a stuck-diagnosis line"
+sleep 1	# Postfix logs a connection asynchronously
+[ "$(nft_count syns)" = "$syn0" ] || fail "off: $(($(nft_count syns) - syn0)) connections"
+[ "$(nft_count dnsq)" = "$dns0" ] || fail "off: $(($(nft_count dnsq) - dns0)) DNS questions"
+[ "$(busy_conns)" = "$busy0" ] && [ "$(pf_conns)" = "$pf0" ] || fail "off: the servers saw connections"
+pass "MAINTD_STUCK_PROBES=0: no connection, no DNS question, no diagnosis"
+
+echo "wall time $(($(date +%s) - T0)) s"
