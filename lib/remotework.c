@@ -63,7 +63,7 @@ relay_ok(const char *s)
 static int
 put(char *buf, size_t size, size_t *len, const char *line, int n)
 {
-	if (n < 0 || (size_t)n >= size - *len)
+	if (n < 0 || (size_t)n > size - *len)
 		return -1;
 	memcpy(buf + *len, line, (size_t)n);
 	*len += (size_t)n;
@@ -86,7 +86,10 @@ remotework_put_domain(char *buf, size_t size, size_t *len, const struct remotewo
 	char line[2 * REMOTEWORK_NAME + 128];
 	int n;
 
-	if (!domain_ok(d->domain) || (*d->relay && !relay_ok(d->relay)))
+	/* what the reader takes, nothing else */
+	if (!domain_ok(d->domain) || (*d->relay && (!relay_ok(d->relay) || !d->port ||
+	    d->port > 65535)) || d->oldest < 0 || d->oldest > REMOTEWORK_OLDEST ||
+	    d->recipients > REMOTEWORK_RECIPIENTS)
 		return -1;
 	n = snprintf(line, sizeof(line), "domain %s recipients %llu oldest %lld", d->domain,
 	    d->recipients, d->oldest);
@@ -143,7 +146,7 @@ number(const char *s, unsigned long long max, unsigned long long *out)
 {
 	unsigned long long v = 0;
 
-	if (!*s || strlen(s) > 19)
+	if (!*s || strlen(s) > 19)	/* up to 10^19 - 1: no overflow */
 		return -1;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
@@ -182,7 +185,8 @@ parse_domain(struct remotework *w, char **word, int n)
 	memset(d, 0, sizeof(*d));
 	if ((why = name_into(d->domain, word[1], domain_ok)))
 		return why;
-	if (number(word[3], ~0ULL, &d->recipients) < 0 || number(word[5], 1ULL << 62, &v) < 0)
+	if (number(word[3], REMOTEWORK_RECIPIENTS, &d->recipients) < 0 ||
+	    number(word[5], REMOTEWORK_OLDEST, &v) < 0)
 		return "bad-number";
 	d->oldest = (long long)v;
 	if (n == 10) {

@@ -15,6 +15,8 @@
 #define REMOTEWORK_DOMAINS 10	/* MAINTD_STUCK_PROBES at most */
 #define REMOTEWORK_SKIPS 64	/* a tcpto table's records at most */
 #define REMOTEWORK_NAME 256
+#define REMOTEWORK_RECIPIENTS 9999999999999999999ULL	/* 19 digits */
+#define REMOTEWORK_OLDEST (1LL << 62)			/* seconds */
 
 struct remotework_addr {
 	int v6;
