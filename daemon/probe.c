@@ -377,7 +377,7 @@ probe_run(struct probe *p, struct check_run *run, unsigned index)
 	m.check = index;
 	m.seq = pr->seq & 0xffffffffUL;
 	m.verbose = run->verbose;
-	if (run->inputlen <= sizeof(m.input) - 1) {
+	if (run->input && run->inputlen <= sizeof(m.input) - 1) {
 		memcpy(m.input, run->input, run->inputlen);
 		m.inputlen = run->inputlen;
 	}

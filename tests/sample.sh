@@ -64,8 +64,28 @@ cat > "$T/nsd/127.in-addr.arpa" <<ZONE
 	NS ns.example.test.
 1.0.0	PTR mx1.example.test.
 ZONE
-nsd_start "$NSD_PORT" example.test "$T/nsd/example.test" 127.in-addr.arpa "$T/nsd/127.in-addr.arpa"
+# the destinations of the queue's stuck mail, for the remote check's diagnosis:
+# a null MX, an MX host without an address, no such domain (drop-c.test), an
+# MX nobody answers on (port 25 of 127.0.0.9, most likely refused)
+cat > "$T/nsd/test" <<ZONE
+\$ORIGIN test.
+\$TTL 3600
+@	SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 300
+	NS ns.example.test.
+drop-a	MX 0 .
+drop-b	MX 10 mx.drop-b
+drop-e	MX 10 mx.drop-e
+mx.drop-e	A 127.0.0.9
+ZONE
+nsd_start "$NSD_PORT" example.test "$T/nsd/example.test" 127.in-addr.arpa "$T/nsd/127.in-addr.arpa" \
+    test "$T/nsd/test"
 dns_wait "$NSD_PORT" example.test || fail "nsd did not start"
+
+# qmail-remote's routes: tempfail.test through our own Postfix (it answers
+# well: the cause is after EHLO), refused.test to a port nobody listens on
+CLOSED=$(free_port)
+printf '%s\n' "tempfail.test:mx1.example.test:$P25" "refused.test:127.0.0.1:$CLOSED" \
+    > "$S/qmail/control/smtproutes"
 
 build/qmail-maintd-conf qmaintd qmaill "$S/service/qmail-maintd"
 E=$S/service/qmail-maintd/env
@@ -76,6 +96,7 @@ echo "smtp://127.0.0.1:$P25 submission://127.0.0.1:$P587 smtps://127.0.0.1:$P465
 echo "$T/ca/ca.pem" > "$E/MAINTD_TLS_CAFILE"
 echo 1 > "$E/MAINTD_TLS_SPREAD"
 echo "$S/service" > "$E/MAINTD_SERVICES"
+echo 60 > "$E/MAINTD_STUCK_AGE"		# the fixture's mail is minutes old: stuck after one
 
 svscan "$S/service" > /dev/null 2>&1 &
 at_exit "kill $!; svc -dx '$S/service/qmail-maintd' '$S/service/qmail-maintd/log'; sleep 0.3"
