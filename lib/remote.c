@@ -355,6 +355,7 @@ struct diag {
 	/* what it found */
 	char code[32], cert[32];
 	char reply[TLSPROTO_TEXT + 8], reason[256], error[48], phase[16];
+	char certreason[256];	/* of the first certificate finding */
 	enum dane dane;
 	int ok;
 };
@@ -482,7 +483,7 @@ on_probe_emit(struct tlsprobe *p, struct finding *f)
 	    is(ev, TLS_EV_CERT_NAME_MISMATCH)) {
 		if (!*g->cert) {
 			snprintf(g->cert, sizeof(g->cert), "%s", ev);
-			copy_field(f, "reason", g->reason, sizeof(g->reason));
+			copy_field(f, "reason", g->certreason, sizeof(g->certreason));
 		}
 		return;
 	}
@@ -542,9 +543,9 @@ connect_failed(const struct diag *g)
 }
 
 /* The connected address's result: the first failure, else DANE, else the
- * certificate, else ok. */
+ * certificate (and its reason), else ok. */
 static const char *
-probe_result(const struct diag *g)
+probe_result(struct diag *g)
 {
 	if (*g->code)
 		return g->code;
@@ -552,8 +553,10 @@ probe_result(const struct diag *g)
 		return "dane-mismatch";
 	if (g->dane == DANE_MATCH)
 		return "ok";	/* DANE-EE and DANE-TA: no name or CA check (RFC 7672) */
-	if (*g->cert)
+	if (*g->cert) {
+		snprintf(g->reason, sizeof(g->reason), "%s", g->certreason);
 		return g->cert;
+	}
 	return "ok";
 }
 
@@ -612,6 +615,7 @@ diag_connect(struct diag *g, const struct addr *a)
 	struct remotework_addr lit;
 
 	g->code[0] = g->cert[0] = g->reply[0] = g->reason[0] = g->error[0] = g->phase[0] = 0;
+	g->certreason[0] = 0;
 	g->dane = DANE_NONE;
 	g->ok = 0;
 	memset(p, 0, sizeof(*p));

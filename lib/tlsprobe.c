@@ -34,6 +34,16 @@ tlsprobe_phase_name(enum tlsprobe_phase ph)
 
 static void probe_finish(struct tlsprobe *);
 
+/* An address as the name (a relay of control/smtproutes): no SNI for it
+ * (RFC 6066 3), and the certificate's IP addresses are what must match. */
+static int
+name_is_address(const char *name)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1;
+}
+
 /* pure helpers */
 
 int
@@ -290,7 +300,8 @@ probe_examine_cert(struct tlsprobe *p, SSL *ssl, X509 *leaf)
 		finding_add(&f, "subject", subject);
 		probe_emit(p, &f);
 	}
-	if (X509_check_host(leaf, p->name, 0, 0, NULL) != 1) {
+	if ((name_is_address(p->name) ? X509_check_ip_asc(leaf, p->name, 0) :
+	    X509_check_host(leaf, p->name, 0, 0, NULL)) != 1) {
 		probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, TLS_EV_CERT_NAME_MISMATCH);
 		finding_add(&f, "name", p->name);
 		finding_add(&f, "subject", subject);
@@ -421,7 +432,8 @@ probe_upgrade(struct tlsprobe *p)
 	p->bev = NULL;
 	p->phase = P_HANDSHAKE;
 	if (!(ssl = SSL_new(p->cl->ctx)) ||
-	    !SSL_set_tlsext_host_name(ssl, p->name) || probe_add_tlsa(p, ssl) < 0) {
+	    (!name_is_address(p->name) && !SSL_set_tlsext_host_name(ssl, p->name)) ||
+	    probe_add_tlsa(p, ssl) < 0) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);
 		probe_fail(p, LEVEL_WARN, TLS_EV_SETUP_FAILED, "reason", "ssl");
