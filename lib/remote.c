@@ -32,6 +32,7 @@
 #include "checkstate.h"
 #include "dnsmsg.h"
 #include "hash.h"
+#include "remotediag.h"
 #include "remotework.h"
 #include "resolv.h"
 #include "safefile.h"
@@ -331,8 +332,6 @@ struct addr {
 	char ip[INET6_ADDRSTRLEN];
 };
 
-enum dane { DANE_NONE, DANE_MATCH, DANE_MISMATCH };
-
 struct diag {
 	struct remoterun *run;
 	const struct remotework_domain *d;
@@ -352,12 +351,7 @@ struct diag {
 	struct tlsprobe probe;
 	struct tls_target target;
 	char tname[80];
-	/* what it found */
-	char code[32], cert[32];
-	char reply[TLSPROTO_TEXT + 8], reason[256], error[48], phase[16];
-	char certreason[256];	/* of the first certificate finding */
-	enum dane dane;
-	int ok;
+	struct remotediag out;	/* what the connection (or DNS) found */
 };
 
 struct remoterun {
@@ -407,13 +401,13 @@ diag_say(struct diag *g, const char *code, const struct addr *a)
 	finding_add(&f, "result", code);
 	if (strcmp(code, "tcpto-skipped") == 0)
 		finding_add(&f, "tcpto", "skipped");
-	if (*g->reply)
-		finding_add(&f, "reply", g->reply);
-	if (*g->reason)
-		finding_add(&f, "reason", g->reason);
-	if (*g->error)
-		finding_add(&f, "error", g->error);
-	if (g->dane == DANE_MATCH)
+	if (*g->out.reply)
+		finding_add(&f, "reply", g->out.reply);
+	if (*g->out.reason)
+		finding_add(&f, "reason", g->out.reason);
+	if (*g->out.error)
+		finding_add(&f, "error", g->out.error);
+	if (g->out.dane == REMOTEDIAG_DANE_MATCH)
 		finding_add(&f, "dane", "match");
 	if (g->tried > 1)
 		finding_addu(&f, "tried", g->tried);
@@ -427,137 +421,16 @@ diag_say(struct diag *g, const char *code, const struct addr *a)
 static void
 diag_dns_failed(struct diag *g, enum resolv_status st)
 {
-	snprintf(g->reason, sizeof(g->reason), "%s", resolv_status_name(st));
+	snprintf(g->out.reason, sizeof(g->out.reason), "%s", resolv_status_name(st));
 	diag_say(g, "dns-failed", NULL);
 }
 
 /* -- what the probe tells -- */
 
 static void
-copy_field(const struct finding *f, const char *key, char *out, size_t size)
-{
-	size_t len;
-	const char *v = checkstate_field(f, key, &len);
-
-	if (v)
-		snprintf(out, size, "%.*s", (int)len, v);
-}
-
-static int
-is(const char *ev, const char *code)
-{
-	return strcmp(ev, code) == 0;
-}
-
-/* A failure of the dialogue as a result code: the reply's class at the
- * greeting, the EHLO refused, or else the dialogue failed. */
-static const char *
-dialogue_code(const struct diag *g)
-{
-	if (strcmp(g->phase, "greeting") == 0 && (g->reply[0] == '4' || g->reply[0] == '5'))
-		return g->reply[0] == '4' ? "greeting-4xx" : "greeting-5xx";
-	if (strncmp(g->phase, "ehlo", 4) == 0)
-		return "ehlo-rejected";
-	return "dialogue-failed";
-}
-
-static void
 on_probe_emit(struct tlsprobe *p, struct finding *f)
 {
-	struct diag *g = p->owner;
-	const char *ev = f->event, *code = NULL;
-	char reason[256] = "", dnssec[8] = "";
-
-	if (is(ev, TLS_EV_TLSA_MATCH) || is(ev, TLS_EV_TLSA_MISMATCH)) {
-		/* records a validating resolver did not vouch for are ignored by
-		 * DANE senders (RFC 7672 2.2): so here */
-		copy_field(f, "dnssec", dnssec, sizeof(dnssec));
-		if (strcmp(dnssec, "yes") != 0)
-			return;
-		g->dane = is(ev, TLS_EV_TLSA_MATCH) ? DANE_MATCH : DANE_MISMATCH;
-		if (g->dane == DANE_MISMATCH)
-			copy_field(f, "reason", g->reason, sizeof(g->reason));
-		return;
-	}
-	if (is(ev, TLS_EV_CERT_EXPIRED) || is(ev, TLS_EV_CERT_UNTRUSTED) ||
-	    is(ev, TLS_EV_CERT_NAME_MISMATCH)) {
-		if (!*g->cert) {
-			snprintf(g->cert, sizeof(g->cert), "%s", ev);
-			copy_field(f, "reason", g->certreason, sizeof(g->certreason));
-		}
-		return;
-	}
-	if (is(ev, TLS_EV_OK)) {
-		g->ok = 1;
-		return;
-	}
-	if (*g->code || f->level < LEVEL_WARN)
-		return;		/* the first failure decides; cert-expiring and the like do not */
-	if (!is(ev, TLS_EV_NOT_LISTENING) && !is(ev, TLS_EV_CONNECT_FAILED) &&
-	    !is(ev, TLS_EV_NO_BANNER) && !is(ev, TLS_EV_BUSY) && !is(ev, TLS_EV_DIALOGUE_FAILED) &&
-	    !is(ev, TLS_EV_STARTTLS_MISSING) && !is(ev, TLS_EV_HANDSHAKE_FAILED) &&
-	    !is(ev, TLS_EV_SETUP_FAILED))
-		return;		/* protocol-old, auth-before-tls, tlsa-lookup-failed: not why */
-	copy_field(f, "reason", reason, sizeof(reason));
-	copy_field(f, "error", g->error, sizeof(g->error));
-	copy_field(f, "phase", g->phase, sizeof(g->phase));
-	copy_field(f, "reply", g->reply, sizeof(g->reply));
-	if (is(ev, TLS_EV_NOT_LISTENING))
-		code = strcmp(reason, "refused") == 0 ? "refused" : "connect-timeout";
-	else if (is(ev, TLS_EV_CONNECT_FAILED))
-		code = "connect-failed";
-	else if (is(ev, TLS_EV_NO_BANNER))
-		code = "no-greeting";
-	else if (is(ev, TLS_EV_BUSY)) {
-		/* 421: the reply text is without its code */
-		if (*g->reply) {
-			char text[sizeof(g->reply)];
-
-			snprintf(text, sizeof(text), "%s", g->reply);
-			snprintf(g->reply, sizeof(g->reply), "421 %.*s", TLSPROTO_TEXT, text);
-			code = strcmp(g->phase, "greeting") == 0 ? "greeting-4xx" : dialogue_code(g);
-		} else
-			code = "dialogue-failed";	/* a timeout */
-	} else if (is(ev, TLS_EV_DIALOGUE_FAILED))
-		code = dialogue_code(g);
-	else if (is(ev, TLS_EV_STARTTLS_MISSING))
-		code = "no-starttls";
-	else if (is(ev, TLS_EV_HANDSHAKE_FAILED))
-		code = "handshake-failed";
-	else
-		code = "setup-failed";
-	/* the reply says it for a refusal; "timeout" is the code's for a connect */
-	if (strncmp(code, "greeting-", 9) != 0 && strcmp(code, "ehlo-rejected") != 0 &&
-	    !is(ev, TLS_EV_NOT_LISTENING))
-		snprintf(g->reason, sizeof(g->reason), "%s", reason);
-	snprintf(g->code, sizeof(g->code), "%s", code);
-}
-
-/* Did the connection fail before a server answered? Then qmail-remote
- * tries the next address. */
-static int
-connect_failed(const struct diag *g)
-{
-	return strcmp(g->code, "refused") == 0 || strcmp(g->code, "connect-timeout") == 0 ||
-	    strcmp(g->code, "connect-failed") == 0;
-}
-
-/* The connected address's result: the first failure, else DANE, else the
- * certificate (and its reason), else ok. */
-static const char *
-probe_result(struct diag *g)
-{
-	if (*g->code)
-		return g->code;
-	if (g->dane == DANE_MISMATCH)
-		return "dane-mismatch";
-	if (g->dane == DANE_MATCH)
-		return "ok";	/* DANE-EE and DANE-TA: no name or CA check (RFC 7672) */
-	if (*g->cert) {
-		snprintf(g->reason, sizeof(g->reason), "%s", g->certreason);
-		return g->cert;
-	}
-	return "ok";
+	remotediag_add(&((struct diag *)p->owner)->out, f);
 }
 
 static int
@@ -581,11 +454,11 @@ on_step(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (connect_failed(g) && g->next + 1 < g->naddr) {
+	if (remotediag_unanswered(&g->out) && g->next + 1 < g->naddr) {
 		g->next++;
 		diag_next(g);
 	} else
-		diag_say(g, probe_result(g), a);
+		diag_say(g, remotediag_result(&g->out), a);
 	/* an address this one held may be free now */
 	for (i = 0; i < r->ndiag; i++)
 		if (r->diag[i].waiting && !r->diag[i].done)
@@ -614,10 +487,7 @@ diag_connect(struct diag *g, const struct addr *a)
 	struct tlsprobe *p = &g->probe;
 	struct remotework_addr lit;
 
-	g->code[0] = g->cert[0] = g->reply[0] = g->reason[0] = g->error[0] = g->phase[0] = 0;
-	g->certreason[0] = 0;
-	g->dane = DANE_NONE;
-	g->ok = 0;
+	remotediag_init(&g->out);
 	memset(p, 0, sizeof(*p));
 	memset(&g->target, 0, sizeof(g->target));
 	g->target.proto = TLSPROTO_SMTP;
@@ -635,7 +505,7 @@ diag_connect(struct diag *g, const struct addr *a)
 	g->tried++;
 	g->last = (unsigned)(a - g->addr);
 	if (tlsprobe_init(p, r->cr->base) < 0) {
-		snprintf(g->reason, sizeof(g->reason), "event");
+		snprintf(g->out.reason, sizeof(g->out.reason), "event");
 		diag_say(g, "setup-failed", a);
 		return;
 	}
@@ -661,7 +531,7 @@ diag_next(struct diag *g)
 	}
 	if (g->next == g->naddr) {
 		if (g->tried)	/* the rest skipped: what the last one tried did */
-			diag_say(g, probe_result(g), &g->addr[g->last]);
+			diag_say(g, remotediag_result(&g->out), &g->addr[g->last]);
 		else		/* every address skipped */
 			diag_say(g, "tcpto-skipped",
 			    &g->addr[g->first_skipped < 0 ? 0 : g->first_skipped]);
@@ -795,7 +665,7 @@ on_mx(void *arg, enum resolv_status st, const unsigned char *abuf, size_t alen, 
 	(void)ad;
 	g->queries--;
 	if (st == RESOLV_NXDOMAIN) {
-		snprintf(g->reason, sizeof(g->reason), "nxdomain");
+		snprintf(g->out.reason, sizeof(g->out.reason), "nxdomain");
 		diag_say(g, "no-mx", NULL);
 		return;
 	}
@@ -835,7 +705,7 @@ diag_start(struct diag *g)
 
 	g->first_skipped = -1;
 	if (!(g->step = evtimer_new(r->cr->base, on_step, g))) {
-		snprintf(g->reason, sizeof(g->reason), "event");
+		snprintf(g->out.reason, sizeof(g->out.reason), "event");
 		diag_say(g, "setup-failed", NULL);
 		return;
 	}
@@ -855,7 +725,7 @@ diag_start(struct diag *g)
 		}
 	}
 	if (!r->resolv) {
-		snprintf(g->reason, sizeof(g->reason), "%s", r->cf->chan ? "no-resolver" :
+		snprintf(g->out.reason, sizeof(g->out.reason), "%s", r->cf->chan ? "no-resolver" :
 		    *r->cf->chan_err ? r->cf->chan_err : "no-resolver");
 		diag_say(g, "dns-failed", NULL);
 		return;
