@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <openssl/err.h>
@@ -114,6 +115,19 @@ memory_mark(struct remoteconf *cf, uint64_t h, time_t now)
 	m->when = (long long)now;
 }
 
+/* Forgets the domains whose interval has passed (or whose time is ahead). */
+static void
+memory_prune(struct remoteconf *cf, time_t now)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < cf->nmem; i++)
+		if (cf->mem[i].when <= (long long)now &&
+		    (long long)now - cf->mem[i].when < (long long)cf->interval)
+			cf->mem[k++] = cf->mem[i];
+	cf->nmem = k;
+}
+
 static int
 memory_line(const char *line, size_t len, void *arg)
 {
@@ -176,6 +190,7 @@ put_skips(const struct conf *c, char *buf, size_t size, size_t *len, time_t now)
 {
 	unsigned char table[TCPTO_SIZE + 1];
 	struct tcpto_table t;
+	struct stat st;
 	char addr[TCPTO_ADDRSTR];
 	int home, fd;
 	ssize_t n;
@@ -187,7 +202,9 @@ put_skips(const struct conf *c, char *buf, size_t size, size_t *len, time_t now)
 	close(home);
 	if (fd < 0)
 		return;
-	n = read(fd, table, sizeof(table));
+	/* qmailr's file: only a regular one of one link is read */
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 ?
+	    read(fd, table, sizeof(table)) : -1;
 	close(fd);
 	if (n <= 0 || tcpto_decode(table, (size_t)n, &t) == TCPTO_UNKNOWN)
 		return;
@@ -205,7 +222,6 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 	struct remotework_domain d;
 	struct smtproute route;
 	const struct stuck *s;
-	const struct diagnosed *m;
 	char helo[256], *buf = (char *)out;
 	time_t now = time(NULL);
 	size_t len = 0, i;
@@ -221,12 +237,12 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 	put_skips(c, buf, size, &len, now);
 	if ((routes.buf = malloc(REMOTE_ROUTESMAX)))
 		control_read_lines(c, "smtproutes", keep_line, &routes);
+	memory_prune(cf, now);
 	for (i = 0; i < stuck_count() && n < cf->probes; i++) {
 		s = stuck_get(i);
 		h = fnv1a(FNV1A_INIT, s->domain, strlen(s->domain));
-		if (cf->interval && (m = memory_find(cf, h)) && now - m->when < (long long)cf->interval &&
-		    now >= m->when)
-			continue;
+		if (memory_find(cf, h))
+			continue;	/* diagnosed less than MAINTD_STUCK_INTERVAL ago */
 		memset(&d, 0, sizeof(d));
 		snprintf(d.domain, sizeof(d.domain), "%s", s->domain);
 		d.recipients = s->recipients;
