@@ -353,7 +353,7 @@ static int
 status_each(unsigned check, enum level level, const char *event, const char *subject,
     time_t first, void *arg)
 {
-	struct status_finding f = { d.cf.conf.checks[check]->name, event, level, first, subject };
+	struct status_finding f = { check_word(d.cf.conf.checks[check]), event, level, first, subject };
 
 	status_add(arg, &f);
 	return 0;

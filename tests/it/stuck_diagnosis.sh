@@ -434,6 +434,12 @@ at_exit "kill $dpid 2>/dev/null"
 wait_for "$T/daemon" 'sweep: done reason=start' 30 || { cat "$T/daemon" >&2; fail "daemon: no first sweep"; }
 kill -HUP $dpid
 wait_for "$T/daemon" 'sweep: done reason=hup' 30 || { cat "$T/daemon" >&2; fail "daemon: no second sweep"; }
+# qmail-maintd -s: the diagnoses as the queue's, with their "what to do"
+MAINTD_STATE="$T/state-d" "$MAINTD" -s > "$T/status" 2>&1 || :
+[ "$(grep -c '^  warn queue: stuck-diagnosis domain=' "$T/status")" = 10 ] ||
+    { cat "$T/status" >&2; fail "-s: not the 10 diagnoses as queue: findings"; }
+grep -q '^      what to do: follow the result' "$T/status" || { cat "$T/status" >&2; fail "-s: no advice"; }
+! grep -q 'remote: stuck-diagnosis' "$T/status" || fail "-s: the check's name instead of queue"
 kill -TERM $dpid
 wait $dpid || :
 check_grammar "$T/daemon"
