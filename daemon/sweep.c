@@ -325,8 +325,9 @@ start_run(struct sweep *r, unsigned i)
 	run->run.emit_fn = on_emit;
 	run->run.done_fn = on_done;
 	run->run.runner = run;
-	if (ok && ck->input && (run->run.inputlen = ck->input(r->conf, r->config[i], run->input,
-	    CHECK_INPUT_MAX)))
+	/* the input only for a run that will be made (it may remember handing it) */
+	if (ok && ck->input && !(in_probe(r, ck) && probe_pid(r->probe) <= 0) &&
+	    (run->run.inputlen = ck->input(r->conf, r->config[i], run->input, CHECK_INPUT_MAX)))
 		run->run.input = run->input;
 	if (ok && in_probe(r, ck)) {
 		probe_run(r->probe, &run->run, i);
