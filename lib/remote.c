@@ -781,6 +781,19 @@ remote_cleanup(struct check_run *cr)
 	tlsclient_free(&r->cl);
 }
 
+/* The run diagnoses nothing: one line without a domain says why. */
+static void
+cannot_run(struct check_run *cr, const char *result, const char *reason)
+{
+	struct finding f;
+
+	finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_DIAGNOSIS);
+	finding_add(&f, "result", result);
+	finding_add(&f, "reason", reason);
+	run_emit(cr, &f);
+	run_done(cr, CHECK_FAILED);
+}
+
 static void
 remote_start(struct check_run *cr)
 {
@@ -795,15 +808,9 @@ remote_start(struct check_run *cr)
 		run_done(cr, CHECK_OK);	/* nothing stuck, or nothing to do now */
 		return;
 	}
+	/* the root process wrote it: not from the network, but trusted no more */
 	if (remotework_parse((const char *)cr->input, cr->inputlen, &r->work, &why) < 0) {
-		struct finding f;
-
-		/* the root process wrote it: not from the network, but trusted no more */
-		finding_init(&f, LEVEL_WARN, FINDING_NOTE, NULL, EV_DIAGNOSIS);
-		finding_add(&f, "result", "bad-input");
-		finding_add(&f, "reason", why);
-		run_emit(cr, &f);
-		run_done(cr, CHECK_FAILED);
+		cannot_run(cr, "bad-input", why);
 		return;
 	}
 	r->cl.base = cr->base;
@@ -812,7 +819,7 @@ remote_start(struct check_run *cr)
 	snprintf(r->cl.helo, sizeof(r->cl.helo), "%s", *r->work.helo ? r->work.helo : "localhost");
 	if (tlsclient_ctx(&r->cl) < 0) {
 		ERR_clear_error();
-		run_done(cr, CHECK_FAILED);
+		cannot_run(cr, "setup-failed", "ssl-context");
 		return;
 	}
 	if (cf->chan)
