@@ -275,8 +275,8 @@ conf_read_control(struct conf *c, struct conf_err *err)
 }
 
 /* Reads QMAILHOME/control/NAME whole (bounded). 1 read, 0 absent, -1 error. */
-static int
-control_slurp(const struct conf *c, const char *name, char **data, size_t *len)
+int
+control_read(const struct conf *c, const char *name, char **data, size_t *len)
 {
 	char path[PATH_MAX + 64];
 	char *buf;
@@ -350,7 +350,7 @@ control_read_lines(const struct conf *c, const char *name,
 {
 	char *data;
 	size_t len;
-	int r = control_slurp(c, name, &data, &len);
+	int r = control_read(c, name, &data, &len);
 
 	if (r <= 0)
 		return r;
@@ -364,7 +364,7 @@ control_read_line(const struct conf *c, const char *name, char *buf, size_t size
 {
 	char *data, *nl;
 	size_t len, n, a;
-	int r = control_slurp(c, name, &data, &len);
+	int r = control_read(c, name, &data, &len);
 
 	buf[0] = '\0';
 	if (r <= 0)

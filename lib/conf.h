@@ -68,6 +68,9 @@ int conf_load(struct conf *, const struct check *const *checks, unsigned nchecks
 /* (Re)reads control/me and the other control files the daemon needs. */
 int conf_read_control(struct conf *, struct conf_err *);
 
+/* qmail's control file QMAILHOME/control/NAME whole (at most 1 MiB), malloc'd
+ * in *data: 1 read, 0 absent, -1 unreadable (errno set). */
+int control_read(const struct conf *, const char *name, char **data, size_t *len);
 /* qmail's control file QMAILHOME/control/NAME: first line, trailing white space cut.
  * 1 read, 0 absent, -1 unreadable (errno set). */
 int control_read_line(const struct conf *, const char *name, char *buf, size_t size);

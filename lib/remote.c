@@ -62,7 +62,7 @@ static const struct confvar *const remote_vars[] = {
 #define REMOTE_ADDRS 32		/* addresses of a domain tried at most */
 #define REMOTE_MEMORY 1000	/* domains remembered (when diagnosed) */
 #define REMOTE_STATEFILE "remote.diagnosed"
-#define REMOTE_ROUTESMAX 65536	/* bytes of control/smtproutes read */
+#define REMOTE_ROUTESMAX 65536	/* bytes of control/smtproutes looked at */
 
 /* When each domain was last diagnosed: a hash of its name and the time. */
 struct diagnosed {
@@ -165,24 +165,6 @@ memory_save(const struct remoteconf *cf)
 	close(dir);
 }
 
-struct lines {
-	char *buf;
-	size_t len;
-};
-
-static int
-keep_line(const char *line, size_t len, void *arg)
-{
-	struct lines *l = arg;
-
-	if (l->len + len + 1 > REMOTE_ROUTESMAX)
-		return 1;
-	memcpy(l->buf + l->len, line, len);
-	l->buf[l->len + len] = '\n';
-	l->len += len + 1;
-	return 0;
-}
-
 /* The addresses qmail-remote skips now, from queue/lock/tcpto (read without
  * its lock: a torn record costs one diagnosis its skip, nothing more). */
 static void
@@ -218,7 +200,8 @@ static size_t
 remote_input(const struct conf *c, void *config, unsigned char *out, size_t size)
 {
 	struct remoteconf *cf = config;
-	struct lines routes = { NULL, 0 };
+	char *routes = NULL, *cut;
+	size_t routeslen = 0;
 	struct remotework_domain d;
 	struct smtproute route;
 	const struct stuck *s;
@@ -235,8 +218,10 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 	if (remotework_put_helo(buf, size, &len, helo) < 0)
 		remotework_put_helo(buf, size, &len, "localhost");
 	put_skips(c, buf, size, &len, now);
-	if ((routes.buf = malloc(REMOTE_ROUTESMAX)))
-		control_read_lines(c, "smtproutes", keep_line, &routes);
+	if (control_read(c, "smtproutes", &routes, &routeslen) == 1 && routeslen > REMOTE_ROUTESMAX)
+		/* whole lines of the first REMOTE_ROUTESMAX bytes */
+		routeslen = (cut = memrchr(routes, '\n', REMOTE_ROUTESMAX)) ?
+		    (size_t)(cut - routes) + 1 : 0;
 	memory_prune(cf, now);
 	for (i = 0; i < stuck_count() && n < cf->probes; i++) {
 		s = stuck_get(i);
@@ -247,7 +232,7 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 		snprintf(d.domain, sizeof(d.domain), "%s", s->domain);
 		d.recipients = s->recipients;
 		d.oldest = s->oldest;
-		if (routes.buf && smtproutes_find(routes.buf, routes.len, s->domain, &route)) {
+		if (routes && smtproutes_find(routes, routeslen, s->domain, &route)) {
 			snprintf(d.relay, sizeof(d.relay), "%s", route.relay);
 			d.port = route.port;
 		}
@@ -256,7 +241,7 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 		memory_mark(cf, h, now);
 		n++;
 	}
-	free(routes.buf);
+	free(routes);
 	if (!n)
 		return 0;
 	memory_save(cf);
@@ -304,11 +289,6 @@ remote_configure(const struct conf *c, struct conf_err *err)
 	snprintf(cf->state, sizeof(cf->state), "%s", c->state);
 	if (!cf->probes)
 		return cf;	/* no outbound connection, no query: nothing to load */
-	tzset();
-	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL)) {
-		conf_set_err(err, var_probes.name, "", "openssl-init");
-		goto bad;
-	}
 	if (tls_store_load(cf->cafile, cf->capath, &cf->store, err) < 0)
 		goto bad;
 	if (!(cf->chan = resolv_chan_new(cf->servers, (unsigned)(cf->timeout * 1000), cf->chan_err,

@@ -292,6 +292,13 @@ tls_store_load(const char *cafile, const char *capath, X509_STORE **store,
 	char dirs[PATH_MAX], *p, *next;
 	int n;
 
+	/* OpenSSL reads openssl.cnf (and whatever it loads) now, once: never
+	 * in a run. And glibc reads /etc/localtime at the first gmtime_r (a
+	 * certificate's dates) unless its time zone is set up already. */
+	tzset();
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL))
+		return conf_set_err(err, tls_var_cafile.name, cafile, "openssl-init");
+
 	if (!(l.store = *store = X509_STORE_new()) ||
 	    !(l.lookup = X509_STORE_add_lookup(l.store, X509_LOOKUP_file())))
 		return conf_set_errno(err, tls_var_cafile.name, cafile, ENOMEM);
@@ -429,14 +436,6 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	size_t len;
 	unsigned i;
 
-	/* OpenSSL reads openssl.cnf (and whatever it loads) now, once: never
-	 * in a run. And glibc reads /etc/localtime at the first gmtime_r (a
-	 * certificate's dates) unless its time zone is set up already. */
-	tzset();
-	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL)) {
-		conf_set_err(err, var_targets.name, "", "openssl-init");
-		return NULL;
-	}
 	if (!(cf = calloc(1, sizeof(*cf))) || !(cf->servers = strdup(conf_value(&conf_dns_servers)))) {
 		conf_set_errno(err, var_targets.name, "", ENOMEM);
 		goto bad;

@@ -19,8 +19,9 @@ extern const struct check check_tls;
 /* Variables the remote check reads too (each lists them in its .vars). */
 extern const struct confvar tls_var_cafile, tls_var_capath, tls_var_timeout, tls_var_dane;
 
-/* The trusted CAs: MAINTD_TLS_CAFILE and MAINTD_TLS_CAPATH (cafile, capath),
- * or the system's store when both are "". 0, or -1 with err filled (a path
+/* OpenSSL set up (openssl.cnf read) and the trusted CAs: MAINTD_TLS_CAFILE
+ * and MAINTD_TLS_CAPATH (cafile, capath), or the system's store when both
+ * are "". 0, or -1 with err filled (a path
  * given that is not there or holds no certificate); *store is the caller's
  * to free either way. Reads files: for configure, never a run. */
 int tls_store_load(const char *cafile, const char *capath, X509_STORE **store,
