@@ -357,7 +357,7 @@ struct remoterun {
 	struct tlsclient cl;
 	struct resolv *resolv;
 	struct diag diag[REMOTEWORK_DOMAINS];
-	unsigned ndiag, pending;
+	unsigned pending;	/* domains not said yet */
 };
 
 static void remote_finish(struct check_run *);
@@ -434,7 +434,7 @@ ip_busy(const struct remoterun *r, const char *ip)
 {
 	unsigned i;
 
-	for (i = 0; i < r->ndiag; i++)
+	for (i = 0; i < r->work.n; i++)
 		if (r->diag[i].probing && strcmp(r->diag[i].addr[r->diag[i].next].ip, ip) == 0)
 			return 1;
 	return 0;
@@ -456,7 +456,7 @@ on_step(evutil_socket_t fd, short what, void *arg)
 	} else
 		diag_say(g, remotediag_result(&g->out), a);
 	/* an address this one held may be free now */
-	for (i = 0; i < r->ndiag; i++)
+	for (i = 0; i < r->work.n; i++)
 		if (r->diag[i].waiting && !r->diag[i].done)
 			diag_next(&r->diag[i]);
 }
@@ -750,7 +750,7 @@ remote_cleanup(struct check_run *cr)
 	struct remoterun *r = cr->state;
 	unsigned i;
 
-	for (i = 0; i < r->ndiag; i++) {
+	for (i = 0; i < r->work.n; i++) {
 		tlsprobe_free(&r->diag[i].probe);
 		if (r->diag[i].step)
 			event_free(r->diag[i].step);
@@ -806,16 +806,16 @@ remote_start(struct check_run *cr)
 		r->resolv = resolv_open(cr->base, cf->chan);
 	if (r->resolv && cf->dane)
 		r->cl.resolv = r->resolv;	/* TLSA through the same channel */
-	r->ndiag = r->pending = r->work.n;
+	r->pending = r->work.n;
 	for (i = 0; i < r->work.n; i++) {
 		r->diag[i].run = r;
 		r->diag[i].d = &r->work.d[i];
 	}
-	if (!r->ndiag) {
+	if (!r->work.n) {
 		run_done(cr, CHECK_OK);
 		return;
 	}
-	for (i = 0; i < r->ndiag; i++)
+	for (i = 0; i < r->work.n; i++)
 		diag_start(&r->diag[i]);
 }
 
