@@ -22,28 +22,7 @@ slow_service
 # contrib's paths, this test's install
 installed() { sed "s|/var/qmail/maintd/state|$STATE|g; s|/var/qmail/bin/qmail-maintd|$MAINTD|g"; }
 
-# The Monitoring Plugins grammar of the status line (as status.sh), the long
-# output without '|'; plugin_output.py too when it is there.
-PLUGIN='^QMAIL-MAINTD (OK|WARNING|CRITICAL|UNKNOWN) - [^|]+( \| ('"'"'[a-z0-9_]+'"'"'=-?[0-9]+(\.[0-9]+)?(s|ms|us|%|B|KB|MB|TB|c)?(;-?[0-9.:~@]*){0,4}( |$))+)?$'
-check_plugin() { # file exit expected-exit
-	head -1 "$1" | grep -Eq -- "$PLUGIN" || fail "not the plugin grammar: $(head -1 "$1")"
-	[ "$(head -1 "$1" | wc -c)" -le 200 ] || fail "status line over 200 bytes"
-	tail -n +2 "$1" | grep -q '|' && fail "a '|' in the long output: $(cat "$1")"
-	[ "$2" -eq "$3" ] || fail "exit $2, not $3: $(cat "$1")"
-	if [ -f "$SOURCE_DIR/tests/it/plugin_output.py" ]; then
-		python3 "$SOURCE_DIR/tests/it/plugin_output.py" "$2" < "$1" > "$T/grammar" ||
-		    fail "$(cat "$T/grammar"): $(cat "$1")"
-	fi
-	return 0
-}
-
-svscan "$T/service" > /dev/null 2>&1 &
-svscan_pid=$!
-at_exit "kill $svscan_pid; svc -dx '$S'; sleep 0.3"
-wait_for "$LOG" 'sweep: done reason=start' 15 || fail "no start sweep in $LOG: $(cat "$LOG" 2>/dev/null)"
-n=0
-while [ ! -f "$STATE/status" ] && [ $n -lt 40 ]; do sleep 0.05; n=$((n + 1)); done
-[ -f "$STATE/status" ] || fail "no $STATE/status after the start sweep"
+slow_service_up
 pid=$(svstat "$S" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
 
 # -- NRPE: command[NAME]=LINE, which nrpe runs with /bin/sh -c as its user ----------------

@@ -75,3 +75,33 @@ slow_service() {
 	printf '#!/bin/sh\nexec envdir ./env %s >> %s 2>&1\n' "$MAINTD_TEST" "$LOG" > "$S/run"
 	chmod 755 "$S/run"
 }
+
+# slow_service_up: $S supervised by a real svscan of $T/service (stopped at
+# exit), its start sweep done and its status file written
+slow_service_up() {
+	svscan "$T/service" > /dev/null 2>&1 &
+	at_exit "kill $!; svc -dx '$S'; sleep 0.3"
+	wait_for "$LOG" 'sweep: done reason=start' 15 || fail "no start sweep in $LOG: $(cat "$LOG" 2>/dev/null)"
+	_n=0
+	while [ ! -f "$STATE/status" ] && [ $_n -lt 40 ]; do sleep 0.05; _n=$((_n + 1)); done
+	[ -f "$STATE/status" ] ||
+	    fail "no $STATE/status after the start sweep: main.c must call status_write (see daemon/status.h)"
+}
+
+# The Monitoring Plugins grammar: the status line in 200 bytes, '|' only
+# before the perfdata, 'label'=value[UOM];[warn];[crit];[min];[max] with
+# labels of [a-z0-9_], no '|' in the long output, exit 0-3.
+PLUGIN='^QMAIL-MAINTD (OK|WARNING|CRITICAL|UNKNOWN) - [^|]+( \| ('"'"'[a-z0-9_]+'"'"'=-?[0-9]+(\.[0-9]+)?(s|ms|us|%|B|KB|MB|TB|c)?(;-?[0-9.:~@]*){0,4}( |$))+)?$'
+# check_plugin FILE EXIT EXPECTED-EXIT: a plugin's output in FILE, its exit
+check_plugin() {
+	head -1 "$1" | grep -Eq -- "$PLUGIN" || fail "not the plugin grammar: $(head -1 "$1")"
+	[ "$(head -1 "$1" | wc -c)" -le 200 ] || fail "status line over 200 bytes"
+	tail -n +2 "$1" | grep -q '|' && fail "a '|' in the long output: $(cat "$1")"
+	[ "$2" -eq "$3" ] || fail "exit $2, not $3: $(cat "$1")"
+	# and the checker plugin_guidelines.sh uses for -1 -N, when it is there
+	if [ -f "$SOURCE_DIR/tests/it/plugin_output.py" ]; then
+		python3 "$SOURCE_DIR/tests/it/plugin_output.py" "$2" < "$1" > "$T/grammar" ||
+		    fail "$(cat "$T/grammar"): $(cat "$1")"
+	fi
+	return 0
+}

@@ -18,30 +18,7 @@ as_nobody() {
 	[ ! -s "$T/err" ] || fail "-s wrote to stderr: $(cat "$T/err")"
 }
 
-# The Monitoring Plugins grammar: the status line in 200 bytes, '|' only
-# before the perfdata, 'label'=value[UOM];[warn];[crit];[min];[max] with
-# labels of [a-z0-9_], no '|' in the long output, exit 0-3.
-PLUGIN='^QMAIL-MAINTD (OK|WARNING|CRITICAL|UNKNOWN) - [^|]+( \| ('"'"'[a-z0-9_]+'"'"'=-?[0-9]+(\.[0-9]+)?(s|ms|us|%|B|KB|MB|TB|c)?(;-?[0-9.:~@]*){0,4}( |$))+)?$'
-check_plugin() { # expected-exit
-	head -1 "$T/out" | grep -Eq -- "$PLUGIN" || fail "not the plugin grammar: $(head -1 "$T/out")"
-	[ "$(head -1 "$T/out" | wc -c)" -le 200 ] || fail "status line over 200 bytes"
-	tail -n +2 "$T/out" | grep -q '|' && fail "a '|' in the long output: $(cat "$T/out")"
-	[ "$rc" -eq "$1" ] || fail "exit $rc, not $1: $(cat "$T/out")"
-	# and the checker plugin_guidelines.sh uses for -1 -N, when it is there
-	if [ -f "$SOURCE_DIR/tests/it/plugin_output.py" ]; then
-		python3 "$SOURCE_DIR/tests/it/plugin_output.py" "$rc" < "$T/out" > "$T/grammar" ||
-		    fail "$(cat "$T/grammar"): $(cat "$T/out")"
-	fi
-	return 0
-}
-
-svscan "$T/service" > /dev/null 2>&1 &
-svscan_pid=$!
-at_exit "kill $svscan_pid; svc -dx '$S'; sleep 0.3"
-wait_for "$LOG" 'sweep: done reason=start' 15 || fail "no start sweep in $LOG: $(cat "$LOG" 2>/dev/null)"
-n=0
-while [ ! -f "$STATE/status" ] && [ $n -lt 40 ]; do sleep 0.05; n=$((n + 1)); done
-[ -f "$STATE/status" ] || fail "no $STATE/status after the start sweep: main.c must call status_write (see daemon/status.h)"
+slow_service_up
 [ "$(stat -c %U:%a "$STATE")" = root:711 ] || fail "state: $(stat -c %U:%a "$STATE")"
 [ "$(stat -c %U:%a "$STATE/status")" = root:644 ] || fail "status: $(stat -c %U:%a "$STATE/status")"
 head -1 "$STATE/status" | grep -qx 'qmail-maintd-status 1' || fail "status: $(head -1 "$STATE/status")"
@@ -65,7 +42,7 @@ cat "$T/out"
 pass "-s as nobody: the findings grouped by level, crit first, each with what to do"
 
 as_nobody -s -N
-check_plugin 2
+check_plugin "$T/out" "$rc" 2
 head -1 "$T/out" | grep -q '^QMAIL-MAINTD CRITICAL - 1 critical, 1 warning: slow item; slow item | ' ||
     fail "-s -N: $(head -1 "$T/out")"
 head -1 "$T/out" | grep -q "'findings_crit'=1 'findings_warn'=1 'checks_failed'=0;;;0;1 'status_age'=[0-9]*s\$" ||
@@ -90,7 +67,7 @@ if getent passwd nagios > /dev/null; then
 		setpriv --reuid=nagios --regid="$(id -g nagios)" --clear-groups -- sh -c "$cmd" \
 		    > "$T/out" 2> "$T/err" || rc=$?
 		[ ! -s "$T/err" ] || fail "$src: stderr: $(cat "$T/err")"
-		check_plugin 2
+		check_plugin "$T/out" "$rc" 2
 		head -1 "$T/out" | grep -q '^QMAIL-MAINTD CRITICAL - 1 critical, 1 warning: ' ||
 		    fail "$src: $(head -1 "$T/out")"
 	done
@@ -122,7 +99,7 @@ wait_for "$LOG" 'sweep: done reason=hup' 5 || fail "no sweep after svc -h"
 n=0
 while grep -q '^finding crit' "$STATE/status" && [ $n -lt 40 ]; do sleep 0.05; n=$((n + 1)); done
 as_nobody -s -N
-check_plugin 1
+check_plugin "$T/out" "$rc" 1
 head -1 "$T/out" | grep -q '^QMAIL-MAINTD WARNING - 1 warning: slow item | ' || fail "$(head -1 "$T/out")"
 pass "after a run without the crit finding: WARNING, exit 1"
 
@@ -131,7 +108,7 @@ svc -p "$S"
 at_exit "svc -c '$S'"
 sleep 4.5
 as_nobody -s -N
-check_plugin 2
+check_plugin "$T/out" "$rc" 2
 head -1 "$T/out" | grep -q '^QMAIL-MAINTD CRITICAL - no run of slow for [0-9]*s (limit 3s) | ' ||
     fail "paused: $(head -1 "$T/out")"
 svc -c "$S"
@@ -147,7 +124,7 @@ n=0
 while kill -0 "$pid" 2>/dev/null && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done
 kill -0 "$pid" 2>/dev/null && fail "still running 30 s after svc -d"
 as_nobody -s -N
-check_plugin 2
+check_plugin "$T/out" "$rc" 2
 head -1 "$T/out" | grep -q "^QMAIL-MAINTD CRITICAL - qmail-maintd (pid $pid) is not running, status [0-9]*s old | 'status_age'=[0-9]*s\$" ||
     fail "stopped: $(head -1 "$T/out")"
 as_nobody -s
@@ -157,12 +134,12 @@ pass "svc -d (pid gone): CRITICAL, exit 2, in both forms"
 # the state directory closed to others, then no file at all: UNKNOWN
 chmod 700 "$STATE"
 as_nobody -s -N
-check_plugin 3
+check_plugin "$T/out" "$rc" 3
 head -1 "$T/out" | grep -qx 'QMAIL-MAINTD UNKNOWN - cannot read the status file: EACCES' || fail "$(head -1 "$T/out")"
 chmod 711 "$STATE"
 rm "$STATE/status"
 as_nobody -s -N
-check_plugin 3
+check_plugin "$T/out" "$rc" 3
 head -1 "$T/out" | grep -qx 'QMAIL-MAINTD UNKNOWN - cannot read the status file: ENOENT' || fail "$(head -1 "$T/out")"
 as_nobody -s
 [ "$rc" -eq 3 ] && grep -q 'ENOENT' "$T/out" || fail "-s missing: $rc $(cat "$T/out")"
@@ -183,7 +160,7 @@ awk -v pid=$$ -v now="$now" 'BEGIN {
 }' > "$STATE/status"
 chmod 644 "$STATE/status"
 as_nobody -s -N
-check_plugin 2
+check_plugin "$T/out" "$rc" 2
 [ "$(wc -c < "$T/out")" -lt 9000 ] || fail "long output of $(wc -c < "$T/out") bytes"
 tail -1 "$T/out" | grep -q '^\.\.\. [0-9]* more findings: qmail-maintd -s$' || fail "$(tail -1 "$T/out")"
 as_nobody -s
