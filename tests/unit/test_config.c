@@ -15,25 +15,16 @@
 
 #include "checks.h"
 #include "config.h"
+#include "testhome.h"
 
 static char home[] = "/tmp/test_config.XXXXXX";
 
 static int
 setup(void **state)
 {
-	char path[128];
-	FILE *f;
-
 	(void)state;
-	if (!mkdtemp(home))
+	if (testhome_make(home, "mx1.example.test") < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/control", home);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/control/me", home);
-	if (!(f = fopen(path, "w")))
-		return -1;
-	fputs("mx1.example.test\n", f);
-	fclose(f);
 	setenv("QMAILHOME", home, 1);
 	setenv("MAINTD_STATE", "/nonexistent", 1);
 	setenv("MAINTD_DNS_SERVERS", "127.0.0.1:53", 1);
@@ -44,11 +35,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
-	return system(cmd);
+	return testhome_remove();
 }
 
 /* One bad variable per check, beside a valid change of another variable of

@@ -16,6 +16,7 @@
 
 #include "dns.h"
 #include "dnsmsg.h"
+#include "testhome.h"
 
 static char home[] = "/tmp/test_dns.XXXXXX";
 static struct conf conf;
@@ -23,48 +24,20 @@ static struct conf conf;
 static void
 put(const char *rel, const char *text)
 {
-	char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", home, rel);
-	assert_non_null(f = fopen(path, "w"));
+	assert_non_null(f = fopen(testhome_path(rel), "w"));
 	fputs(text, f);
 	fclose(f);
-}
-
-static char *
-get(const char *rel)
-{
-	static char buf[4096];
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", home, rel);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return buf;
 }
 
 static int
 setup(void **state)
 {
-	char path[256];
-
 	(void)state;
-	if (!mkdtemp(home))
+	if (testhome_make(home, NULL) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/control", home);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/state", home);
-	mkdir(path, 0700);
-	memset(&conf, 0, sizeof(conf));
-	snprintf(conf.qmailhome, sizeof(conf.qmailhome), "%s", home);
-	snprintf(conf.state, sizeof(conf.state), "%s/state", home);
-	snprintf(conf.me, sizeof(conf.me), "mx1.example.test");
+	testhome_conf(&conf);
 	setenv("MAINTD_DNS_SERVERS", "127.0.0.1:53", 1);
 	return 0;
 }
@@ -72,11 +45,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
-	return system(cmd);
+	return testhome_remove();
 }
 
 static void
@@ -214,7 +184,7 @@ memory(void **state)
 	memo(&f, "BAD.example", 3);
 	assert_int_equal(dns_failures_update(dfd, cf, &f), 0);
 	assert_int_equal(checked(dfd, cf), 1);
-	assert_string_equal(get("state/dns.failures"), "1 mx1.example.test\n3 bad.example\n");
+	assert_string_equal(testhome_get("state/dns.failures"), "1 mx1.example.test\n3 bad.example\n");
 	/* names not of the list (left out, skipped, unknown) change nothing */
 	memo(&f, "localhost", 1);
 	assert_int_equal(dns_failures_update(dfd, cf, &f), 0);
@@ -236,7 +206,7 @@ memory(void **state)
 	memo(&f, "mx1.example.test", 0);
 	assert_int_equal(dns_failures_update(dfd, cf, &f), 0);
 	assert_int_equal(checked(dfd, cf), 1);
-	assert_string_equal(get("state/dns.failures"), "3 bad.example\n");
+	assert_string_equal(testhome_get("state/dns.failures"), "3 bad.example\n");
 	check_dns.config_free(cf);
 	/* read back */
 	assert_non_null(cf = configure(&err));

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "tls.h"
+#include "testhome.h"
 #include "tlsproto.h"
 
 /* A self-signed P-256 certificate valid from now for the given days. */
@@ -136,23 +137,6 @@ configure(struct conf_err *err)
 	return check_tls.configure(&conf, err);
 }
 
-static char *
-slurp(const char *rel)
-{
-	static char buf[4096];
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", home, rel);
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return buf;
-}
-
 static void
 seen(struct finding *f, const char *target)
 {
@@ -182,7 +166,7 @@ seen_update(void **state)
 	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);	/* known */
 	seen(&f, "smtps://127.0.0.1:465");
 	assert_int_equal(tls_seen_update(dfd, cf, &f), 1);
-	assert_string_equal(slurp("state/tls.seen"), "smtps://127.0.0.1:465\npop3://127.0.0.1:110\n");
+	assert_string_equal(testhome_get("state/tls.seen"), "smtps://127.0.0.1:465\npop3://127.0.0.1:110\n");
 	seen(&f, "pop3://127.0.0.1:111");	/* not a target */
 	assert_int_equal(tls_seen_update(dfd, cf, &f), 0);
 	seen(&f, "/etc/passwd");
@@ -205,12 +189,10 @@ seen_update(void **state)
 static void
 write_cert(const char *rel)
 {
-	char path[256];
 	X509 *x = make_cert(30, "ca.example.test");
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/%s", home, rel);
-	assert_non_null(fp = fopen(path, "w"));
+	assert_non_null(fp = fopen(testhome_path(rel), "w"));
 	assert_true(PEM_write_X509(fp, x) == 1);
 	fclose(fp);
 	X509_free(x);
@@ -284,36 +266,18 @@ target_format(void **state)
 static int
 setup(void **state)
 {
-	char path[256];
-	FILE *f;
-
 	(void)state;
-	if (!mkdtemp(home))
+	if (testhome_make(home, "mx1.example.test") < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/control", home);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/state", home);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/control/me", home);
-	if (!(f = fopen(path, "w")))
-		return -1;
-	fputs("mx1.example.test\n", f);
-	fclose(f);
-	memset(&conf, 0, sizeof(conf));
-	snprintf(conf.qmailhome, sizeof(conf.qmailhome), "%s", home);
-	snprintf(conf.state, sizeof(conf.state), "%s/state", home);
-	snprintf(conf.me, sizeof(conf.me), "mx1.example.test");
+	testhome_conf(&conf);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
-	return system(cmd);
+	return testhome_remove();
 }
 
 int
