@@ -214,34 +214,36 @@ probe_quit(struct tlsprobe *p)
 	probe_send(p, "QUIT", P_QUIT);
 }
 
+/* The dialogue stopped in the current phase: why (reason), and the reply
+ * that stopped it, when there is one. */
 static void
-probe_busy(struct tlsprobe *p, const char *reason, const char *reply, size_t len)
+probe_stopped(struct tlsprobe *p, enum level lv, const char *event, const char *reason,
+    const char *reply, size_t len)
 {
 	struct finding f;
 
 	p->failed = 1;
-	probe_finding(p, &f, LEVEL_WARN, FINDING_STATE, TLS_EV_BUSY);
+	probe_finding(p, &f, lv, FINDING_STATE, event);
 	finding_add(&f, "phase", tlsprobe_phase_name(p->phase));
 	if (reason)
 		finding_add(&f, "reason", reason);
 	if (reply)
 		finding_addn(&f, "reply", reply, len);
 	probe_emit(p, &f);
+}
+
+/* A 421 or a timeout: the service is there but cannot tell us now. */
+static void
+probe_busy(struct tlsprobe *p, const char *reason, const char *reply, size_t len)
+{
+	probe_stopped(p, LEVEL_WARN, TLS_EV_BUSY, reason, reply, len);
 	p->unknown = 1;
 }
 
 static void
 probe_dialogue_failed(struct tlsprobe *p, const char *reason, const char *reply, size_t len)
 {
-	struct finding f;
-
-	p->failed = 1;
-	probe_finding(p, &f, LEVEL_CRIT, FINDING_STATE, TLS_EV_DIALOGUE_FAILED);
-	finding_add(&f, "phase", tlsprobe_phase_name(p->phase));
-	finding_add(&f, "reason", reason);
-	if (reply)
-		finding_addn(&f, "reply", reply, len);
-	probe_emit(p, &f);
+	probe_stopped(p, LEVEL_CRIT, TLS_EV_DIALOGUE_FAILED, reason, reply, len);
 }
 
 static void
