@@ -523,8 +523,9 @@ count_crash(struct kmsg_run *r, const char *prog)
 	v->n = 1;
 }
 
+/* debug kmsg: other: with its boot_time, so a reused pid's line is told apart */
 static void
-other(struct kmsg_run *r, const struct kmsg_event *ev)
+other(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long usec)
 {
 	char sig[16];
 	struct finding f;
@@ -538,6 +539,7 @@ other(struct kmsg_run *r, const struct kmsg_event *ev)
 	finding_add(&f, "signal", kmsg_signame(ev->signal, sig, sizeof(sig)));
 	if (ev->file[0])
 		finding_add(&f, "file", ev->file);
+	boot_time(&f, usec);
 	run_emit(r->run, &f);
 }
 
@@ -643,7 +645,7 @@ crash(struct kmsg_run *r, const struct kmsg_event *ev, unsigned long long seq,
 	if (duplicate(r, ev->pid, seq, r->pass == 1 ? &r->count_crash : &last_crash))
 		return;
 	if (!kmsg_prog_match(r->cf->progs, ev->comm, ev->file, prog, sizeof(prog))) {
-		other(r, ev);
+		other(r, ev, usec);
 		return;
 	}
 	memset(&k, 0, sizeof(k));

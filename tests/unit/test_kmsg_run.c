@@ -186,7 +186,7 @@ backlog_cursor_lost(void **state)
 	    "error=4 file=qmail-remote at=T boot_time=1.000000 seq=12\n"));
 	assert_int_equal(last_kind, FINDING_EVENT);
 	assert_true(has("crit kmsg: crash prog=qmail-remote pid=3 "));
-	assert_true(has("debug kmsg: other prog=not-qmail pid=9 signal=SIGSEGV file=not-qmail\n"));
+	assert_true(has("debug kmsg: other prog=not-qmail pid=9 signal=SIGSEGV file=not-qmail boot_time=1.000000\n"));
 	assert_true(has("warn kmsg: backlog-skipped count=1 limit=2\n"));
 	assert_false(has("pid=77"));
 	assert_true(has("info kmsg: scanned records=6 crashes=3 seq=15\n"));
@@ -236,7 +236,7 @@ fatal_signals(void **state)
 	assert_int_equal(lines("prog=qmail-send "), 1);	/* segfault and fatal signal: one crash */
 	assert_true(has("crit kmsg: crash prog=sslserver pid=61 signal=SIGBUS at=T boot_time=5.000004 seq=6\n"));
 	/* no comm and no CPU: line: not a watched program */
-	assert_true(has("debug kmsg: other prog=\"\" signal=SIGILL\n"));
+	assert_true(has("debug kmsg: other prog=\"\" signal=SIGILL boot_time=5.000005\n"));
 	assert_true(has("info kmsg: scanned records=7 crashes=3 seq=7\n"));
 }
 
