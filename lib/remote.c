@@ -196,6 +196,25 @@ put_skips(const struct conf *c, char *buf, size_t size, size_t *len, time_t now)
 			remotework_put_skip(buf, size, len, addr);
 }
 
+static uint64_t
+domain_hash(const char *domain)
+{
+	return fnv1a(FNV1A_INIT, domain, strlen(domain));
+}
+
+/* Is a stuck domain not diagnosed within MAINTD_STUCK_INTERVAL? If none is,
+ * the run needs no work and the control files are not read. */
+static int
+any_due(struct remoteconf *cf)
+{
+	size_t i;
+
+	for (i = 0; i < stuck_count(); i++)
+		if (!memory_find(cf, domain_hash(stuck_get(i)->domain)))
+			return 1;
+	return 0;
+}
+
 static size_t
 remote_input(const struct conf *c, void *config, unsigned char *out, size_t size)
 {
@@ -213,6 +232,9 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 
 	if (!cf || !cf->probes || !stuck_count())
 		return 0;
+	memory_prune(cf, now);
+	if (!any_due(cf))
+		return 0;
 	if (control_read_line(c, "helohost", helo, sizeof(helo)) != 1 || !*helo)
 		snprintf(helo, sizeof(helo), "%s", *c->me ? c->me : "localhost");
 	if (remotework_put_helo(buf, size, &len, helo) < 0)
@@ -222,10 +244,9 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 		/* whole lines of the first REMOTE_ROUTESMAX bytes */
 		routeslen = (cut = memrchr(routes, '\n', REMOTE_ROUTESMAX)) ?
 		    (size_t)(cut - routes) + 1 : 0;
-	memory_prune(cf, now);
 	for (i = 0; i < stuck_count() && n < cf->probes; i++) {
 		s = stuck_get(i);
-		h = fnv1a(FNV1A_INIT, s->domain, strlen(s->domain));
+		h = domain_hash(s->domain);
 		if (memory_find(cf, h))
 			continue;	/* diagnosed less than MAINTD_STUCK_INTERVAL ago */
 		memset(&d, 0, sizeof(d));

@@ -301,9 +301,20 @@ for r in all2 all3; do
 done
 [ $i = $((ND + 1)) ] || fail "the test has more than 30 domains: more runs of 10 are needed"
 pass "the next runs: the next ten, then the $((ND - 20)) left, none of the first ones again"
-run again MAINTD_STUCK_PROBES=2 MAINTD_STUCK_INTERVAL=0
+# every stuck domain diagnosed within the interval: no work, and the root
+# process opens neither control/smtproutes, control/helohost nor the tcpto
+# table; the next run, with work, opens all three (the grep can fail)
+traced() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    run "$@" strace -f -y -e trace=openat -o "$T/$1.trace"; }
+opened() { count "$T/$1.trace" 'openat\(.*, "([^"]*/)?(smtproutes|helohost|tcpto)", '; }
+traced none MAINTD_STUCK_PROBES=10 MAINTD_STUCK_INTERVAL=100000
+[ ! -s "$T/none.diag" ] || fail "none: diagnosed $(diag_domains none) within the interval"
+[ "$(opened none)" = 0 ] || { grep -E '(smtproutes|helohost|tcpto)"' "$T/none.trace"; fail "none: files read for no work"; }
+pass "nothing due: no diagnosis, and smtproutes, helohost and tcpto not even opened"
+traced again MAINTD_STUCK_PROBES=2 MAINTD_STUCK_INTERVAL=0
 [ "$(diag_domains again)" = "$(oldest 1 2)" ] || fail "again: '$(diag_domains again)', want '$(oldest 1 2)'"
-pass "MAINTD_STUCK_INTERVAL=0: no limit, the oldest diagnosed again"
+[ "$(opened again)" = 3 ] || { cat "$T/again.trace"; fail "again: $(opened again) of the 3 files opened"; }
+pass "MAINTD_STUCK_INTERVAL=0: no limit, the oldest diagnosed again (and the 3 files opened)"
 
 # has DOMAIN REGEX: exactly one stuck-diagnosis line of DOMAIN, matching
 # ^warn queue: stuck-diagnosis domain=DOMAIN REGEX( .*)?$
