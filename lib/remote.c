@@ -71,8 +71,8 @@ struct diagnosed {
 };
 
 struct remoteconf {
-	unsigned long probes, interval, timeout, dane;
-	char cafile[PATH_MAX], capath[PATH_MAX];
+	unsigned long probes, interval;
+	struct tls_clientconf client;
 	X509_STORE *store;
 	char *servers;
 	struct resolv_chan *chan;	/* NULL: see chan_errno, chan_err */
@@ -297,10 +297,7 @@ remote_configure(const struct conf *c, struct conf_err *err)
 	}
 	if (conf_ulong(&var_probes, 0, REMOTEWORK_DOMAINS, &cf->probes, err) < 0 ||
 	    conf_ulong(&var_interval, 0, 30 * 86400, &cf->interval, err) < 0 ||
-	    conf_ulong(&tls_var_timeout, 1, 3600, &cf->timeout, err) < 0 ||
-	    conf_ulong(&tls_var_dane, 0, 1, &cf->dane, err) < 0 ||
-	    conf_copy(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
-	    conf_copy(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
+	    tls_clientconf_read(&cf->client, err) < 0)
 		goto bad;
 	if (!resolv_servers_ok(cf->servers)) {
 		conf_set_err(err, conf_dns_servers.name, cf->servers,
@@ -310,9 +307,9 @@ remote_configure(const struct conf *c, struct conf_err *err)
 	snprintf(cf->state, sizeof(cf->state), "%s", c->state);
 	if (!cf->probes)
 		return cf;	/* no outbound connection, no query: nothing to load */
-	if (tls_store_load(cf->cafile, cf->capath, &cf->store, err) < 0)
+	if (tls_store_load(&cf->client, &cf->store, err) < 0)
 		goto bad;
-	if (!(cf->chan = resolv_chan_new(cf->servers, (unsigned)(cf->timeout * 1000), cf->chan_err,
+	if (!(cf->chan = resolv_chan_new(cf->servers, (unsigned)(cf->client.timeout * 1000), cf->chan_err,
 	    sizeof(cf->chan_err))))
 		cf->chan_errno = errno;	/* each diagnosis says it (dns-failed) */
 	if ((text = checkstate_read(cf->state, REMOTE_STATEFILE, REMOTE_MEMORY * 40, &len))) {
@@ -816,7 +813,7 @@ remote_start(struct check_run *cr)
 	}
 	r->cl.base = cr->base;
 	r->cl.store = cf->store;
-	r->cl.timeout = cf->timeout;
+	r->cl.timeout = cf->client.timeout;
 	snprintf(r->cl.helo, sizeof(r->cl.helo), "%s", *r->work.helo ? r->work.helo : "localhost");
 	if (tlsclient_ctx(&r->cl) < 0) {
 		ERR_clear_error();
@@ -825,7 +822,7 @@ remote_start(struct check_run *cr)
 	}
 	if (cf->chan)
 		r->resolv = resolv_open(cr->base, cf->chan);
-	if (r->resolv && cf->dane)
+	if (r->resolv && cf->client.dane)
 		r->cl.resolv = r->resolv;	/* TLSA through the same channel */
 	r->pending = r->work.n;
 	for (i = 0; i < r->work.n; i++) {

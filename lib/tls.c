@@ -103,9 +103,9 @@ struct tlsconf {
 	char certfile[TLS_MAXFILES][PATH_MAX];
 	unsigned ncertfiles;
 	struct diskcert disk[TLS_MAXFILES];	/* MAINTD_TLS_CERTFILES, as read */
-	unsigned long warn_days, crit_days, timeout, spread, dane;
+	unsigned long warn_days, crit_days, spread;
+	struct tls_clientconf client;
 	char name[256];		/* MAINTD_TLS_NAME; "": control/me */
-	char cafile[PATH_MAX], capath[PATH_MAX];
 	X509_STORE *store;	/* the trusted CAs, every one loaded */
 	char *servers;		/* MAINTD_DNS_SERVERS */
 	struct resolv_chan *chan;	/* for TLSA; NULL: no smtp target or no DANE */
@@ -284,9 +284,20 @@ ca_dir(struct ca_loader *l, const char *dir)
  * default file and directories, or SSL_CERT_FILE, SSL_CERT_DIR). A path
  * given that is not there, or holds no certificate, is bad-config. */
 int
-tls_store_load(const char *cafile, const char *capath, X509_STORE **store,
-    struct conf_err *err)
+tls_clientconf_read(struct tls_clientconf *cc, struct conf_err *err)
 {
+	if (conf_ulong(&tls_var_timeout, 1, 3600, &cc->timeout, err) < 0 ||
+	    conf_ulong(&tls_var_dane, 0, 1, &cc->dane, err) < 0 ||
+	    conf_copy(&tls_var_cafile, cc->cafile, sizeof(cc->cafile), err) < 0 ||
+	    conf_copy(&tls_var_capath, cc->capath, sizeof(cc->capath), err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+tls_store_load(const struct tls_clientconf *cc, X509_STORE **store, struct conf_err *err)
+{
+	const char *cafile = cc->cafile, *capath = cc->capath;
 	struct ca_loader l = { NULL, NULL, NULL, 0, 0 };
 	const char *file, *dir;
 	char dirs[PATH_MAX], *p, *next;
@@ -443,9 +454,8 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	cc.cf = cf;
 	if (conf_ulong(&var_warn, 0, 3650, &cf->warn_days, err) < 0 ||
 	    conf_ulong(&var_crit, 0, 3650, &cf->crit_days, err) < 0 ||
-	    conf_ulong(&tls_var_timeout, 1, 3600, &cf->timeout, err) < 0 ||
 	    conf_ulong(&var_spread, 0, 300, &cf->spread, err) < 0 ||
-	    conf_ulong(&tls_var_dane, 0, 1, &cf->dane, err) < 0)
+	    tls_clientconf_read(&cf->client, err) < 0)
 		goto bad;
 	if (cf->crit_days > cf->warn_days) {
 		conf_set_err(err, var_crit.name, conf_value(&var_crit), "above-warn-days");
@@ -453,9 +463,7 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	}
 	if (conf_list(conf_value(&var_targets), add_target, &cc) != 0 ||
 	    conf_list(conf_value(&var_certfiles), add_certfile, &cc) != 0 ||
-	    conf_copy(&var_name, cf->name, sizeof(cf->name), err) < 0 ||
-	    conf_copy(&tls_var_cafile, cf->cafile, sizeof(cf->cafile), err) < 0 ||
-	    conf_copy(&tls_var_capath, cf->capath, sizeof(cf->capath), err) < 0)
+	    conf_copy(&var_name, cf->name, sizeof(cf->name), err) < 0)
 		goto bad;
 	if (*cf->name && !dnsmsg_name_ok(cf->name, strlen(cf->name))) {
 		conf_set_err(err, var_name.name, cf->name,
@@ -470,14 +478,14 @@ tls_configure(const struct conf *c, struct conf_err *err)
 	for (i = 0; i < cf->ntargets; i++)
 		cf->required[i] = (targets && *targets) ||
 		    (cf->target[i].proto == TLSPROTO_SMTP && cf->target[i].port == 25);
-	if (tls_store_load(cf->cafile, cf->capath, &cf->store, err) < 0)
+	if (tls_store_load(&cf->client, &cf->store, err) < 0)
 		goto bad;
 	load_disk(cf);
 	for (i = 0; i < cf->ntargets && cf->target[i].proto != TLSPROTO_SMTP; i++)
 		;
 	/* the resolver for TLSA records: the system's servers, read now */
-	if (cf->dane && i < cf->ntargets && !(cf->chan = resolv_chan_new(cf->servers,
-	    (unsigned)(cf->timeout * 1000), cf->chan_err, sizeof(cf->chan_err))))
+	if (cf->client.dane && i < cf->ntargets && !(cf->chan = resolv_chan_new(cf->servers,
+	    (unsigned)(cf->client.timeout * 1000), cf->chan_err, sizeof(cf->chan_err))))
 		cf->chan_errno = errno;	/* the run says it (tlsa-lookup-failed) */
 	snprintf(cf->state, sizeof(cf->state), "%s", c->state);
 	if ((text = checkstate_read(cf->state, TLS_STATEFILE, TLS_STATEMAX, &len))) {
@@ -757,7 +765,7 @@ tls_start(struct check_run *cr)
 		snprintf(r->name, sizeof(r->name), "localhost");
 	r->cl.base = cr->base;
 	r->cl.store = cf->store;
-	r->cl.timeout = cf->timeout;
+	r->cl.timeout = cf->client.timeout;
 	r->cl.warn_days = cf->warn_days;
 	r->cl.crit_days = cf->crit_days;
 	snprintf(r->cl.helo, sizeof(r->cl.helo), "%s", *cr->conf->me ? cr->conf->me : "localhost");
@@ -768,7 +776,7 @@ tls_start(struct check_run *cr)
 	for (i = 0; i < cf->ntargets; i++)
 		if (cf->target[i].proto == TLSPROTO_SMTP)
 			break;
-	if (cf->dane && i < cf->ntargets && (!cf->chan || !(r->cl.resolv = resolv_open(cr->base,
+	if (cf->client.dane && i < cf->ntargets && (!cf->chan || !(r->cl.resolv = resolv_open(cr->base,
 	    cf->chan)))) {
 		struct finding f;
 		int e = cf->chan ? errno : cf->chan_errno;

@@ -7,6 +7,7 @@
 #ifndef TLS_H
 #define TLS_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include <openssl/x509.h>
@@ -19,13 +20,21 @@ extern const struct check check_tls;
 /* Variables the remote check reads too (each lists them in its .vars). */
 extern const struct confvar tls_var_cafile, tls_var_capath, tls_var_timeout, tls_var_dane;
 
-/* OpenSSL set up (openssl.cnf read) and the trusted CAs: MAINTD_TLS_CAFILE
- * and MAINTD_TLS_CAPATH (cafile, capath), or the system's store when both
- * are "". 0, or -1 with err filled (a path
- * given that is not there or holds no certificate); *store is the caller's
- * to free either way. Reads files: for configure, never a run. */
-int tls_store_load(const char *cafile, const char *capath, X509_STORE **store,
-    struct conf_err *err);
+/* The TLS client's settings, the same for the tls and the remote check. */
+struct tls_clientconf {
+	unsigned long timeout;	/* MAINTD_TLS_TIMEOUT, 1..3600 s: each phase, each query */
+	unsigned long dane;	/* MAINTD_TLS_DANE, 0 or 1 */
+	char cafile[PATH_MAX], capath[PATH_MAX];	/* MAINTD_TLS_CAFILE, _CAPATH */
+};
+
+/* Reads them: 0, or -1 with err filled (out of bounds, too long). */
+int tls_clientconf_read(struct tls_clientconf *cc, struct conf_err *err);
+
+/* OpenSSL set up (openssl.cnf read) and the trusted CAs: cc's cafile and
+ * capath, or the system's store when both are "". 0, or -1 with err filled
+ * (a path given that is not there or holds no certificate); *store is the
+ * caller's to free either way. Reads files: for configure, never a run. */
+int tls_store_load(const struct tls_clientconf *cc, X509_STORE **store, struct conf_err *err);
 
 /* MAINTD_STATE/tls.seen, one target a line as the log names it: fn gets
  * each (not NUL-terminated); its non-zero return stops and is returned. */
