@@ -85,7 +85,10 @@ supervised() {	# NAME DEVICE
 	ticks=$(sed -n 's/.* info slow: ticks n=\([0-9]*\) .*/\1/p' "$LOG" | head -1)
 	late=$(sed -n 's/.* info slow: ticks .*late_max_us=\([0-9]*\).*/\1/p' "$LOG" | head -1)
 	grep -q ' kmsg: ' "$LOG" && { cat "$LOG"; fail "$1: kmsg ended before the slow check"; }
-	[ "$ticks" -ge 100 ] || { cat "$LOG"; fail "$1: the 1 ms timer fired only $ticks times in 1 s"; }
+	# a starved loop does not even log the ticks line (seen with kmsg reading
+	# without slices); 20 leaves room for a loaded machine (99 seen with
+	# ctest -j6 on 2 cores under ASan, against a bound of 100)
+	[ "$ticks" -ge 20 ] || { cat "$LOG"; fail "$1: the 1 ms timer fired only $ticks times in 1 s"; }
 	pass "$1: a 1 ms timer fired $ticks times in 1 s beside kmsg (at most $late us late)"
 
 	svc -h "$S"	# while kmsg runs: owed, started when this sweep ends
