@@ -280,9 +280,6 @@ ca_dir(struct ca_loader *l, const char *dir)
 	return 0;
 }
 
-/* MAINTD_TLS_CAFILE, MAINTD_TLS_CAPATH, or the system's store (OpenSSL's
- * default file and directories, or SSL_CERT_FILE, SSL_CERT_DIR). A path
- * given that is not there, or holds no certificate, is bad-config. */
 int
 tls_clientconf_read(struct tls_clientconf *cc, struct conf_err *err)
 {
@@ -294,6 +291,9 @@ tls_clientconf_read(struct tls_clientconf *cc, struct conf_err *err)
 	return 0;
 }
 
+/* MAINTD_TLS_CAFILE, MAINTD_TLS_CAPATH, or the system's store (OpenSSL's
+ * default file and directories, or SSL_CERT_FILE, SSL_CERT_DIR). A path
+ * given that is not there, or holds no certificate, is bad-config. */
 int
 tls_store_load(const struct tls_clientconf *cc, X509_STORE **store, struct conf_err *err)
 {
