@@ -42,7 +42,7 @@ crash() {
 		_try=$((_try + 1))
 		sleep 5		# printk_ratelimit: 10 lines per 5 s
 	done
-	fail "the kernel printed no line for $1 $2 (pid $PID)"
+	fail "the kernel printed no line for $1 $2 (pid $PID${WANT_PID:+, wanted pid $WANT_PID})"
 }
 
 # ours FILE: the lines of FILE without boot_time or with boot_time >= UP0
