@@ -291,6 +291,21 @@ tls_clientconf_read(struct tls_clientconf *cc, struct conf_err *err)
 	return 0;
 }
 
+/* A CA file or directory the operator named in var: it must be there and
+ * add a certificate. 0, or -1 with err filled. */
+static int
+ca_given(struct ca_loader *l, const struct confvar *var, const char *path,
+    int (*load)(struct ca_loader *, const char *), struct conf_err *err)
+{
+	int n = ca_count(l->store);
+
+	if (load(l, path) < 0)
+		return conf_set_errno(err, var->name, path, errno);
+	if (ca_count(l->store) == n)
+		return conf_set_err(err, var->name, path, "no-certificate");
+	return 0;
+}
+
 /* MAINTD_TLS_CAFILE, MAINTD_TLS_CAPATH, or the system's store (OpenSSL's
  * default file and directories, or SSL_CERT_FILE, SSL_CERT_DIR). A path
  * given that is not there, or holds no certificate, is bad-config. */
@@ -301,7 +316,6 @@ tls_store_load(const struct tls_clientconf *cc, X509_STORE **store, struct conf_
 	struct ca_loader l = { NULL, NULL, NULL, 0, 0 };
 	const char *file, *dir;
 	char dirs[PATH_MAX], *p, *next;
-	int n;
 
 	/* OpenSSL reads openssl.cnf (and whatever it loads) now, once: never
 	 * in a run. And glibc reads /etc/localtime at the first gmtime_r (a
@@ -313,28 +327,9 @@ tls_store_load(const struct tls_clientconf *cc, X509_STORE **store, struct conf_
 	if (!(l.store = *store = X509_STORE_new()) ||
 	    !(l.lookup = X509_STORE_add_lookup(l.store, X509_LOOKUP_file())))
 		return conf_set_errno(err, tls_var_cafile.name, cafile, ENOMEM);
-	if (*cafile) {
-		n = ca_count(l.store);
-		if (ca_file(&l, cafile) < 0) {
-			conf_set_errno(err, tls_var_cafile.name, cafile, errno);
-			goto fail;
-		}
-		if (ca_count(l.store) == n) {
-			conf_set_err(err, tls_var_cafile.name, cafile, "no-certificate");
-			goto fail;
-		}
-	}
-	if (*capath) {
-		n = ca_count(l.store);
-		if (ca_dir(&l, capath) < 0) {
-			conf_set_errno(err, tls_var_capath.name, capath, errno);
-			goto fail;
-		}
-		if (ca_count(l.store) == n) {
-			conf_set_err(err, tls_var_capath.name, capath, "no-certificate");
-			goto fail;
-		}
-	}
+	if ((*cafile && ca_given(&l, &tls_var_cafile, cafile, ca_file, err) < 0) ||
+	    (*capath && ca_given(&l, &tls_var_capath, capath, ca_dir, err) < 0))
+		goto fail;
 	if (!*cafile && !*capath) {
 		/* the system's: what is missing is skipped, as OpenSSL does */
 		if (!(file = getenv(X509_get_default_cert_file_env())) || !*file)
