@@ -170,6 +170,7 @@ memory_save(const struct remoteconf *cf)
 static void
 put_skips(const struct conf *c, char *buf, size_t size, size_t *len, time_t now)
 {
+	static const struct safe_want one_file = { .type = S_IFREG, .uid = -1, .one_link = 1 };
 	unsigned char table[TCPTO_SIZE + 1];
 	struct tcpto_table t;
 	struct stat st;
@@ -185,8 +186,7 @@ put_skips(const struct conf *c, char *buf, size_t size, size_t *len, time_t now)
 	if (fd < 0)
 		return;
 	/* qmailr's file: only a regular one of one link is read */
-	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 ?
-	    read(fd, table, sizeof(table)) : -1;
+	n = safe_check(fd, &one_file, &st) == SAFE_OK ? read(fd, table, sizeof(table)) : -1;
 	close(fd);
 	if (n <= 0 || tcpto_decode(table, (size_t)n, &t) == TCPTO_UNKNOWN)
 		return;
