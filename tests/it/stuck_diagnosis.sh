@@ -500,4 +500,57 @@ has danebad.test 'mx=mx\.danebad\.test ip=127\.0\.0\.14 result=ok'
 ! grep 'dane=' "$T/nodnssec" || fail "nodnssec: dane= without the AD bit"
 pass "TLSA records without the AD bit are ignored: the certificate decides"
 
+# ---------------------------------------------------------------------------
+# 6. queue/lock/tcpto replaced by qmailq, who owns queue/lock in qmail's
+# install: the root process reads neither a symbolic link nor a file with a
+# second hard link, so no address is skipped and the address in the table is
+# tried (nothing listens there: refused); the table back, it is skipped again.
+# Only skipped.test is due: a state of its own whose memory holds every other
+# domain as diagnosed now (FNV-1a 64 of the name, as lib/remote.c keeps it).
+only_skipped() {	# STATE
+	mkdir -m 700 "$1"
+	python3 - "$T/domains" "$1/remote.diagnosed" <<'PY'
+import sys, time
+lines = []
+for d in (l.split()[0] for l in open(sys.argv[1])):
+    if d == "skipped.test":
+        continue
+    h = 0xcbf29ce484222325
+    for b in d.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    lines.append("%016x %d\n" % (h, int(time.time())))
+open(sys.argv[2], "w").write("".join(lines))
+PY
+}
+skipped_run() {	# NAME: one run with only skipped.test due; its line in $T/NAME.line
+	only_skipped "$T/state-$1"
+	run "$1" MAINTD_STATE="$T/state-$1" MAINTD_STUCK_PROBES=10 MAINTD_STUCK_INTERVAL=100000
+	[ "$(diag_domains "$1")" = skipped.test ] || fail "$1: diagnosed '$(diag_domains "$1")', want skipped.test"
+	grep '^warn queue: stuck-diagnosis ' "$T/$1" > "$T/$1.line"
+}
+L=$H/queue/lock
+cp -p "$L/tcpto" "$T/tcpto.orig"
+chown qmailq:qmail "$L"
+chmod 750 "$L"
+as_qmailq() { runuser -u qmailq -- sh -c "cd '$L' && $1"; }
+tried='^warn queue: stuck-diagnosis domain=skipped\.test mx=mx\.skipped\.test ip=127\.0\.0\.8 result=refused$'
+as_qmailq 'cp tcpto tcpto.real && ln -sf tcpto.real tcpto'
+[ -L "$L/tcpto" ] || fail "qmailq could not plant the link"
+n0=$(nft_count tcpto)
+skipped_run tsymlink
+grep -Eq "$tried" "$T/tsymlink.line" || fail "symlink: $(cat "$T/tsymlink.line")"
+[ "$(nft_count tcpto)" = $((n0 + 1)) ] || fail "symlink: $(($(nft_count tcpto) - n0)) packets to 127.0.0.8, want 1"
+as_qmailq 'rm tcpto && ln tcpto.real tcpto'
+[ "$(stat -c %h "$L/tcpto")" = 2 ] || fail "qmailq could not make the second link"
+skipped_run thardlink
+grep -Eq "$tried" "$T/thardlink.line" || fail "hard link: $(cat "$T/thardlink.line")"
+pass "tcpto as qmailq's symbolic link or second hard link: not read, 127.0.0.8 tried"
+rm -f "$L/tcpto" "$L/tcpto.real"
+cp -p "$T/tcpto.orig" "$L/tcpto"
+n0=$(nft_count tcpto)
+skipped_run tback
+grep -q 'result=tcpto-skipped tcpto=skipped$' "$T/tback.line" || fail "table back: $(cat "$T/tback.line")"
+[ "$(nft_count tcpto)" = "$n0" ] || fail "table back: packets to 127.0.0.8"
+pass "qmailr's table back: $(cat "$T/tback.line")"
+
 echo "wall time $(($(date +%s) - T0)) s"
