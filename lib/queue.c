@@ -1833,7 +1833,7 @@ sendlog_step(struct check_run *run)
 	struct qrun *q = run->state;
 	struct sendlog_rd rd;
 	struct finding f;
-	int r;
+	int r, e;
 
 	if (!cf->sendlog[0])
 		goto walk;
@@ -1844,6 +1844,7 @@ sendlog_step(struct check_run *run)
 	}
 	memset(&rd, 0, sizeof(rd));
 	r = sendlog_read(q->sl, q->slfd, cf->sendlog, SENDLOG_READ_MAX, q->now, &rd);
+	e = errno;	/* the lines below write, allocate: they may change it */
 	if (r == 1 && run_yield(run, sendlog_step) == 0)
 		return;
 	if (rd.bad_state) {
@@ -1864,7 +1865,7 @@ sendlog_step(struct check_run *run)
 		if (rd.type)
 			finding_add(&f, "type", rd.type);
 		else
-			finding_error(&f, errno);
+			finding_error(&f, e);
 		run_emit(run, &f);
 	}
 walk:
