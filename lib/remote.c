@@ -638,6 +638,9 @@ diag_lookup_hosts(struct diag *g)
 	for (i = 0; i < g->nmx; i++)
 		if (remotework_addr(g->mx[i].name, &lit))	/* an address as the relay */
 			add_addr(g, i, lit.v6, lit.a);
+	/* one count held while the queries go out: an answer given at once (an
+	 * error c-ares reports from ares_send) must not find it at 0 early */
+	g->queries++;
 	for (i = 0; i < g->nmx; i++) {
 		if (remotework_addr(g->mx[i].name, &lit))
 			continue;
@@ -653,7 +656,7 @@ diag_lookup_hosts(struct diag *g)
 			g->mx[i].tempfail = 1;
 		}
 	}
-	if (!g->queries)
+	if (--g->queries == 0)
 		diag_addresses_done(g);
 }
 
