@@ -19,12 +19,13 @@ sweep_say(const struct finding *f)
 }
 
 static void
-say_cleared(unsigned index, const char *event, const char *subject, void *arg)
+say_cleared(unsigned index, const char *word, const char *event, const char *subject, void *arg)
 {
-	struct sweep *r = arg;
 	struct logline l;
 
-	logline_start(&l, LEVEL_INFO, check_word(r->conf->checks[index]), "cleared");
+	(void)index;
+	(void)arg;
+	logline_start(&l, LEVEL_INFO, word, "cleared");
 	logline_word(&l, event);
 	logline_raw(&l, subject);
 	out_line(l.buf, logline_end(&l));
@@ -57,7 +58,7 @@ on_emit(struct check_run *cr, const struct finding *f)
 	if (!run->running)
 		return;
 	if (r->metrics)
-		metrics_finding(r->metrics, f);
+		metrics_finding(r->metrics, cr->check->name, f);
 	switch (f->kind) {
 	case FINDING_DETAIL:
 		if (cr->verbose)
@@ -127,14 +128,15 @@ say_done(struct sweep *r)
 }
 
 static int
-count_active(unsigned check, enum level level, const char *event, const char *subject,
-    time_t first, void *arg)
+count_active(unsigned check, const char *word, enum level level, const char *event,
+    const char *subject, time_t first, void *arg)
 {
 	struct sweep *r = arg;
 
+	(void)check;
 	(void)subject;
 	(void)first;
-	metrics_active_add(r->metrics, check_word(r->conf->checks[check]), event, level);
+	metrics_active_add(r->metrics, word, event, level);
 	return 0;
 }
 

@@ -20,7 +20,8 @@ struct entry {
 	time_t first;			/* when it was first seen */
 	time_t expires;			/* an event's end of hold */
 	size_t eventlen;
-	char key[];			/* event '\0' subject '\0' */
+	const char *word;		/* the finding's CHECK word, in key */
+	char key[];			/* event '\0' subject '\0' word '\0' */
 };
 
 struct active {
@@ -96,8 +97,9 @@ static struct entry *
 insert(struct active *a, unsigned check, uint64_t h, const char *event,
     const char *subject, const struct finding *f)
 {
-	size_t el = strlen(event), sl = strlen(subject);
-	struct entry *e = malloc(sizeof(*e) + el + sl + 2);
+	const char *word = f->check ? f->check : "";
+	size_t el = strlen(event), sl = strlen(subject), wl = strlen(word);
+	struct entry *e = malloc(sizeof(*e) + el + sl + wl + 3);
 
 	if (!e)
 		return NULL;
@@ -107,6 +109,8 @@ insert(struct active *a, unsigned check, uint64_t h, const char *event,
 	e->eventlen = el;
 	memcpy(e->key, event, el + 1);
 	memcpy(e->key + el + 1, subject, sl + 1);
+	memcpy(e->key + el + sl + 2, word, wl + 1);
+	e->word = e->key + el + sl + 2;
 	e->hnext = a->buckets[h & (a->nbuckets - 1)];
 	a->buckets[h & (a->nbuckets - 1)] = e;
 	e->prev = NULL;
@@ -212,7 +216,7 @@ active_run_end(struct active *a, unsigned check, int ok, active_cleared_fn *fn, 
 			continue;
 		unlink_entry(a, e);
 		if (fn)
-			fn(check, e->key, e->key + e->eventlen + 1, arg);
+			fn(check, e->word, e->key, e->key + e->eventlen + 1, arg);
 		free(e);
 	}
 }
@@ -237,7 +241,7 @@ active_foreach(const struct active *a, active_each_fn *fn, void *arg)
 
 	for (c = 0; c < CONF_MAXCHECKS; c++)
 		for (e = a->list[c]; e; e = e->next)
-			if (fn(c, e->level, e->key, e->key + e->eventlen + 1, e->first, arg))
+			if (fn(c, e->word, e->level, e->key, e->key + e->eventlen + 1, e->first, arg))
 				return;
 }
 

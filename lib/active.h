@@ -20,7 +20,9 @@ enum active_verdict {
 	ACTIVE_FULL	/* new but the memory is full: not remembered */
 };
 
-typedef void active_cleared_fn(unsigned check, const char *event,
+/* word: the CHECK word the finding was logged with (check_word, or the
+ * check's name for the runner's own findings about its runs) */
+typedef void active_cleared_fn(unsigned check, const char *word, const char *event,
     const char *subject, void *arg);
 
 struct active *active_new(unsigned long max);
@@ -38,9 +40,10 @@ void active_expire(struct active *, unsigned check, time_t now);
 /* Number of active findings of the check at the level. */
 unsigned long active_count(const struct active *, unsigned check, enum level);
 unsigned long active_total(const struct active *);
-/* Each active finding: its check, level, event, subject (logline_subject's
- * text) and the time it was first seen; stops at fn's first non-zero return. */
-typedef int active_each_fn(unsigned check, enum level, const char *event,
+/* Each active finding: its check, CHECK word, level, event, subject
+ * (logline_subject's text) and the time it was first seen; stops at fn's
+ * first non-zero return. */
+typedef int active_each_fn(unsigned check, const char *word, enum level, const char *event,
     const char *subject, time_t first, void *arg);
 void active_foreach(const struct active *, active_each_fn *fn, void *arg);
 /* When the finding last given to active_seen was first seen: 0 when it was

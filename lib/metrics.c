@@ -341,7 +341,7 @@ metrics_sweep(struct metrics *m, double seconds, time_t end)
 
 /* Remembers the worst findings for the plugin summary. */
 static void
-top(struct metrics *m, const struct finding *f)
+top(struct metrics *m, const char *check, const struct finding *f)
 {
 	char subj[120];
 	struct top *t;
@@ -357,7 +357,7 @@ top(struct metrics *m, const struct finding *f)
 		m->ntop--;
 	}
 	t = &m->top[m->ntop];
-	if (!(t->owner = strdup(f->check)))
+	if (!(t->owner = strdup(check)))
 		return;
 	t->level = f->level;
 	logline_subject(subj, sizeof(subj), f);
@@ -365,18 +365,19 @@ top(struct metrics *m, const struct finding *f)
 	m->ntop++;
 }
 
-/* Counts the warn and crit findings of the check's run. */
+/* Counts the warn and crit findings of the check's run: by the check's
+ * name, the owner metrics_run_begin resets, whatever word they are logged
+ * with (the summary line shows that word, as the log does). */
 void
-metrics_finding(struct metrics *m, const struct finding *f)
+metrics_finding(struct metrics *m, const char *check, const struct finding *f)
 {
 	struct sample *s;
 
 	if (!f->check || !f->event || (f->level != LEVEL_WARN && f->level != LEVEL_CRIT))
 		return;
-	if ((s = sample(m, FAM_FINDINGS, f->check, f->level == LEVEL_CRIT ? "crit" : "warn",
-	    f->check)))
+	if ((s = sample(m, FAM_FINDINGS, check, f->level == LEVEL_CRIT ? "crit" : "warn", check)))
 		s->v++;
-	top(m, f);
+	top(m, check, f);
 }
 
 struct buf {

@@ -68,7 +68,7 @@ struct metrics *metrics_recorder(metric_record_fn *, void *arg);
 
 /* The runner's. A run of the check begins: its finding counts start at 0. */
 void metrics_run_begin(struct metrics *, const char *check);
-void metrics_finding(struct metrics *, const struct finding *);
+void metrics_finding(struct metrics *, const char *check, const struct finding *);
 /* The run ended; failed: it could not check (or timed out). Its previous
  * gauges are dropped; then the caller calls the check's .samples. */
 void metrics_run_end(struct metrics *, const char *check, int failed);

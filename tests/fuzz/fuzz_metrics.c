@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		q = memchr(p, 0, (size_t)(end - p));
 		n = q ? (size_t)(q - p) : (size_t)(end - p);
 		finding_addn(&f, keys[n % 6], p, n);
-		metrics_finding(m, &f);
+		metrics_finding(m, check, &f);
 		metrics_run_end(m, check, (int)(v < 0));
 		n = n < sizeof(label) - 1 ? n : sizeof(label) - 1;
 		memcpy(label, p, n);

@@ -40,10 +40,10 @@ demo_run(struct metrics *m, unsigned items, const char *down, int failed)
 	finding_init(&f, LEVEL_CRIT, FINDING_STATE, "demo", "broken");
 	finding_add(&f, "target", "smtp://127.0.0.1:587");
 	finding_subject(&f);
-	metrics_finding(m, &f);
+	metrics_finding(m, "demo", &f);
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, "demo", "stats");
 	finding_addu(&f, "items", 99);		/* a field is never read as a number */
-	metrics_finding(m, &f);
+	metrics_finding(m, "demo", &f);
 	metrics_run_end(m, "demo", failed);
 	/* the check's .samples */
 	metrics_set(m, &demo_fams[0], NULL, NULL, items);
@@ -170,6 +170,37 @@ nagios(void **state)
 	metrics_free(m);
 }
 
+/* A check whose findings are logged under another check's word (remote's
+ * "queue"): counted under its own name, so the queue check's next run does
+ * not drop them; the summary line shows them as logged. */
+static void
+word(void **state)
+{
+	struct metrics *m = metrics_new();
+	struct finding f;
+	char line[NAGIOS_LINE];
+	size_t len;
+	char *text;
+
+	(void)state;
+	metrics_run_begin(m, "remote");
+	finding_init(&f, LEVEL_WARN, FINDING_EVENT, "queue", "stuck-diagnosis");
+	finding_add(&f, "domain", "example.test");
+	finding_subject(&f);
+	metrics_finding(m, "remote", &f);
+	metrics_run_end(m, "remote", 0);
+	metrics_run_begin(m, "queue");
+	metrics_run_end(m, "queue", 0);
+	metrics_sweep(m, 0.5, 1);
+	assert_non_null(text = metrics_text(m, &len));
+	assert_non_null(strstr(text, "qmail_maintd_findings{check=\"remote\",level=\"warn\"} 1\n"));
+	assert_non_null(strstr(text, "qmail_maintd_findings{check=\"queue\",level=\"warn\"} 0\n"));
+	free(text);
+	metrics_nagios(m, STATUS_WARNING, line, sizeof(line));
+	assert_non_null(strstr(line, ": queue stuck-diagnosis domain=example.test"));
+	metrics_free(m);
+}
+
 int
 main(void)
 {
@@ -177,6 +208,7 @@ main(void)
 		cmocka_unit_test(exposition),
 		cmocka_unit_test(labels),
 		cmocka_unit_test(nagios),
+		cmocka_unit_test(word),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
