@@ -954,13 +954,16 @@ device_open(struct kmsg_run *r)
 }
 
 /* A file or a FIFO of records (tests, a saved log): one line per record,
- * the continuation lines (" KEY=VALUE") skipped. Like device_read. */
+ * the continuation lines (" KEY=VALUE") skipped. Like device_read. At most
+ * one read(2) a call: a buffer of continuation lines only is EINTR, which
+ * kmsg_slice counts as a step, so a file of them cannot hold the loop. */
 static ssize_t
 stream_read(struct kmsg_run *r)
 {
 	char *p, *nl;
 	size_t n;
 	ssize_t got;
+	int reads = 0;
 
 	for (;;) {
 		p = r->sbuf + r->soff;
@@ -983,6 +986,10 @@ stream_read(struct kmsg_run *r)
 			memcpy(r->buf, r->sbuf, n);
 			r->slen = 0;
 			return (ssize_t)n;
+		}
+		if (reads++) {
+			errno = EINTR;
+			return -1;
 		}
 		if ((got = read(r->fd, r->sbuf + r->slen, sizeof(r->sbuf) - r->slen)) > 0) {
 			r->slen += (size_t)got;
