@@ -55,10 +55,10 @@ int conf_parse_ulong(const char *var, const char *value, unsigned long min,
     unsigned long max, unsigned long *out, struct conf_err *);
 int conf_ulong(const struct confvar *, unsigned long min, unsigned long max,
     unsigned long *out, struct conf_err *);
-/* Splits a list at commas and white space; calls fn for each non-empty item
- * (not NUL-terminated) and stops at its first non-zero return, which it returns. */
 /* The variable's value copied into buf: 0, or -1 (reason too-long). */
 int conf_copy(const struct confvar *, char *buf, size_t size, struct conf_err *);
+/* Splits a list at commas and white space; calls fn for each non-empty item
+ * (not NUL-terminated) and stops at its first non-zero return, which it returns. */
 int conf_list(const char *value, int (*fn)(const char *item, size_t len, void *arg), void *arg);
 
 /* Loads the daemon's own variables (not the checks': see struct check's

@@ -19,4 +19,11 @@ fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* The hash of n bytes at p, from the start. */
+static inline uint64_t
+fnv1a_of(const void *p, size_t n)
+{
+	return fnv1a(FNV1A_INIT, p, n);
+}
+
 #endif

@@ -216,12 +216,6 @@ struct qshape_slot {
 	unsigned char len, stuck;
 };
 
-static uint64_t
-fnv(const char *s, size_t n)
-{
-	return fnv1a(FNV1A_INIT, s, n);
-}
-
 int
 qshape_init(struct qshape *q, unsigned cap, time_t now, unsigned long stuck_age)
 {
@@ -347,7 +341,7 @@ qshape_add(struct qshape *q, const char *dom, size_t len, unsigned long long cou
 	q->b[b] += count;
 	if (!q->oldest || birth < q->oldest)
 		q->oldest = birth;
-	h = fnv(dom, len);
+	h = fnv1a_of(dom, len);
 	for (i = q->head[h & q->mask]; i; i = s->next) {
 		s = &q->slot[i - 1];
 		if (s->hash == h && s->len == len && memcmp(s->name, dom, len) == 0) {

@@ -196,21 +196,16 @@ put_skips(const struct conf *c, char *buf, size_t size, size_t *len, time_t now)
 			remotework_put_skip(buf, size, len, addr);
 }
 
-static uint64_t
-domain_hash(const char *domain)
-{
-	return fnv1a(FNV1A_INIT, domain, strlen(domain));
-}
-
 /* Is a stuck domain not diagnosed within MAINTD_STUCK_INTERVAL? If none is,
  * the run needs no work and the control files are not read. */
 static int
 any_due(struct remoteconf *cf)
 {
+	const struct stuck *s;
 	size_t i;
 
-	for (i = 0; i < stuck_count(); i++)
-		if (!memory_find(cf, domain_hash(stuck_get(i)->domain)))
+	for (i = 0; (s = stuck_get(i)); i++)
+		if (!memory_find(cf, fnv1a_of(s->domain, strlen(s->domain))))
 			return 1;
 	return 0;
 }
@@ -246,7 +241,7 @@ remote_input(const struct conf *c, void *config, unsigned char *out, size_t size
 		    (size_t)(cut - routes) + 1 : 0;
 	for (i = 0; i < stuck_count() && n < cf->probes; i++) {
 		s = stuck_get(i);
-		h = domain_hash(s->domain);
+		h = fnv1a_of(s->domain, strlen(s->domain));
 		if (memory_find(cf, h))
 			continue;	/* diagnosed less than MAINTD_STUCK_INTERVAL ago */
 		memset(&d, 0, sizeof(d));

@@ -47,12 +47,6 @@ struct sendlog {
 	char line[SENDLOG_LINE];
 };
 
-static uint64_t
-fnv(const char *s, size_t n)
-{
-	return fnv1a(FNV1A_INIT, s, n);
-}
-
 static size_t
 pow2(size_t n)
 {
@@ -258,7 +252,7 @@ dom_evict_oldest(struct sendlog *sl)
 static void
 dom_set(struct sendlog *sl, const char *dom, size_t n, time_t when, const char *text, size_t tlen)
 {
-	uint64_t h = fnv(dom, n);
+	uint64_t h = fnv1a_of(dom, n);
 	struct sl_dom **slot = dom_slot(sl, dom, n, h), *m = *slot;
 	char *t;
 
@@ -577,7 +571,7 @@ sendlog_last_deferral(const struct sendlog *sl, const char *domain, time_t *when
 	size_t n = domain_key(domain, strlen(domain), key);
 	struct sl_dom *m;
 
-	if (!n || !(m = *dom_slot(sl, key, n, fnv(key, n))))
+	if (!n || !(m = *dom_slot(sl, key, n, fnv1a_of(key, n))))
 		return NULL;
 	if (when)
 		*when = m->when;
@@ -748,7 +742,7 @@ state_line(struct sendlog *sl, const char *p, const char *end, int *lasts)
 		if (when_field(&p, end, &when) < 0 || lit(&p, end, " ") < 0 ||
 		    field(&p, end, &f, &n) < 0 || lit(&p, end, " ") < 0 ||
 		    domain_key(f, n, key) != n || memcmp(key, f, n) ||
-		    (size_t)(end - p) > SENDLOG_TEXT || *dom_slot(sl, key, n, fnv(key, n)))
+		    (size_t)(end - p) > SENDLOG_TEXT || *dom_slot(sl, key, n, fnv1a_of(key, n)))
 			return -1;
 		for (i = 0; p + i < end; i++) {
 			if ((unsigned char)p[i] < 33 || (unsigned char)p[i] > 126)

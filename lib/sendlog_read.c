@@ -18,12 +18,6 @@
 #define FPMAX 64		/* bytes of a file's start that identify it */
 #define CHUNK 65536
 
-static uint64_t
-fnv(const char *s, size_t n)
-{
-	return fnv1a(FNV1A_INIT, s, n);
-}
-
 static ssize_t
 pread_full(int fd, char *buf, size_t n, off_t off)
 {
@@ -51,7 +45,7 @@ fingerprint(int fd, unsigned n, unsigned long long *fp)
 
 	if (n > FPMAX || pread_full(fd, b, n, 0) != (ssize_t)n)
 		return -1;
-	*fp = fnv(b, n);
+	*fp = fnv1a_of(b, n);
 	return 0;
 }
 

@@ -188,7 +188,6 @@ add_certfile(const char *item, size_t len, void *arg)
 	return 0;
 }
 
-/* A string variable into buf; -1 (err filled) when it does not fit. */
 /* MAINTD_TLS_CERTFILES, read now: the certificates a run compares with
  * what is served (a renewed file is seen after svc -h or a restart). */
 static void
