@@ -6,10 +6,14 @@
 
 #include "conf.h"
 
+/* One pass over the lines: a key is the domain's suffix from position at
+ * (0: the domain, dl: the empty key, else a '.' of it); the smallest at
+ * wins, and among lines of one key the last. */
 struct search {
-	const char *key;
-	size_t keylen;
-	const char *value;	/* of the last line of the key; NULL: none yet */
+	const char *domain;
+	size_t dl;
+	size_t at;		/* of value's key */
+	const char *value;	/* NULL: no key matched yet */
 	size_t valuelen;
 };
 
@@ -18,13 +22,18 @@ match_line(const char *line, size_t len, void *arg)
 {
 	struct search *s = arg;
 	const char *colon = memchr(line, ':', len);
+	size_t kl, at;
 
-	if (!colon || (size_t)(colon - line) != s->keylen ||
-	    strncasecmp(line, s->key, s->keylen) != 0)
+	if (!colon || (kl = (size_t)(colon - line)) > s->dl)
 		return 0;
+	at = s->dl - kl;
+	if ((at != 0 && at != s->dl && s->domain[at] != '.') ||
+	    strncasecmp(line, s->domain + at, kl) != 0 || (s->value && at > s->at))
+		return 0;
+	s->at = at;
 	s->value = colon + 1;
-	s->valuelen = len - s->keylen - 1;
-	return 0;	/* on: the last one wins */
+	s->valuelen = len - kl - 1;
+	return 0;
 }
 
 /* RELAY[:PORT...] into r (v is not NUL-terminated): 1, or 0 for an empty
@@ -64,19 +73,10 @@ parse_value(const char *v, size_t n, struct smtproute *r)
 int
 smtproutes_find(const char *data, size_t len, const char *domain, struct smtproute *r)
 {
-	size_t dl = strlen(domain), i;
-	struct search s;
+	struct search s = { domain, strlen(domain), 0, NULL, 0 };
 
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i <= dl; i++) {
-		if (i != 0 && i != dl && domain[i] != '.')
-			continue;
-		s.key = domain + i;
-		s.keylen = dl - i;
-		s.value = NULL;
-		control_lines(data, len, match_line, &s);
-		if (s.value)	/* an empty value: no route, the MX (qmail-remote) */
-			return parse_value(s.value, s.valuelen, r);
-	}
-	return 0;
+	control_lines(data, len, match_line, &s);
+	/* an empty value: no route, the MX (qmail-remote) */
+	return s.value ? parse_value(s.value, s.valuelen, r) : 0;
 }
