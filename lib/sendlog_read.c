@@ -123,8 +123,10 @@ find_renamed(int dfd, const char *current, const struct sendlog_pos *pos, struct
 		return -1;
 	}
 	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strcmp(e->d_name, current))
+		/* d_ino first: no fstatat for every file of a directory qmaill
+		 * can fill (a mount point's d_ino differs, but it is no log) */
+		if ((unsigned long long)e->d_ino != pos->ino || !strcmp(e->d_name, ".") ||
+		    !strcmp(e->d_name, "..") || !strcmp(e->d_name, current))
 			continue;
 		if (fstatat(dfd, e->d_name, &s, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(s.st_mode) ||
 		    (unsigned long long)s.st_ino != pos->ino ||
