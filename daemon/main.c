@@ -532,7 +532,7 @@ start_probe(void)
 		return;
 	tzset();	/* glibc opens /etc/localtime at the first gmtime: not in the chroot */
 	probe_account(&a);
-	if (!(d.probe = probe_new(d.base, &d.cf, &a, sweep_say)))
+	if (!(d.probe = probe_new(d.base, &d.cf, &a, d.statefd, sweep_say)))
 		fatal("no-memory", NULL, NULL, NULL, NULL);
 	d.sweep.probe = d.probe;
 }

@@ -17,7 +17,6 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "checkstate.h"
 #include "probemsg.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -51,6 +50,7 @@ struct probe {
 	struct event_base *base;
 	const struct config *cf;
 	struct probe_account acct;
+	int statedir;		/* the caller's, for the memos */
 	void (*say)(const struct finding *);
 	pid_t pid;
 	struct bufferevent *bev;
@@ -275,14 +275,8 @@ keep_sample(struct prun *pr, const struct metric_family *fam, const struct probe
 static void
 keep_memo(struct probe *p, const struct check *ck, unsigned index, const struct finding *f)
 {
-	int dir;
-
-	if (!ck->memo || !p->cf->check[index])
-		return;
-	dir = checkstate_dir(p->cf->conf.state);
-	ck->memo(dir, p->cf->check[index], f);
-	if (dir >= 0)
-		close(dir);
+	if (ck->memo && p->cf->check[index])
+		ck->memo(p->statedir, p->cf->check[index], f);
 }
 
 /* One decoded message: NULL, or why it is refused. */
@@ -713,7 +707,7 @@ fail:
 
 struct probe *
 probe_new(struct event_base *base, const struct config *cf, const struct probe_account *a,
-    void (*say)(const struct finding *))
+    int statedir, void (*say)(const struct finding *))
 {
 	struct probe *p = calloc(1, sizeof(*p));
 
@@ -722,6 +716,7 @@ probe_new(struct event_base *base, const struct config *cf, const struct probe_a
 	p->base = base;
 	p->cf = cf;
 	p->acct = *a;
+	p->statedir = statedir;
 	p->say = say;
 	if (!(p->restart = evtimer_new(base, on_restart, p))) {
 		free(p);

@@ -27,9 +27,11 @@ struct probe_account {
 	const char *root;	/* the empty directory to chroot to */
 };
 
-/* say: how the probe's own lines (probe-died, probe-protocol) are logged. */
+/* say: how the probe's own lines (probe-died, probe-protocol) are logged.
+ * statedir: MAINTD_STATE, open and checked (the caller's; -1: none), where
+ * the checks' memos are kept. */
 struct probe *probe_new(struct event_base *, const struct config *, const struct probe_account *,
-    void (*say)(const struct finding *));
+    int statedir, void (*say)(const struct finding *));
 void probe_free(struct probe *);	/* kills the process and reaps it */
 /* A new probe process with the configuration as it is now (after a reload). */
 void probe_restart(struct probe *);
