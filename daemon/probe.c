@@ -19,6 +19,9 @@
 
 #include "probemsg.h"
 
+/* what sweep.c lets .input write always travels in a RUN message */
+_Static_assert(CHECK_INPUT_MAX <= PROBEMSG_INPUT, "a run's input fits a RUN message");
+
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
