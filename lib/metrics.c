@@ -205,16 +205,6 @@ sample(struct metrics *m, const struct metric_family *fam, const char *l1, const
 }
 
 void
-metrics_set3(struct metrics *m, const struct metric_family *fam, const char *l1,
-    const char *l2, const char *l3, double v)
-{
-	struct sample *s;
-
-	if (!m->record && (s = sample3(m, fam, l1, l2, l3, m->owner)))
-		s->v = v;
-}
-
-void
 metrics_set(struct metrics *m, const struct metric_family *fam, const char *l1,
     const char *l2, double v)
 {

@@ -51,9 +51,6 @@ void metrics_set(struct metrics *, const struct metric_family *, const char *l1,
     const char *l2, double v);
 void metrics_add(struct metrics *, const struct metric_family *, const char *l1,
     const char *l2, double v);
-/* A gauge of a family with three labels (the daemon's own). */
-void metrics_set3(struct metrics *, const struct metric_family *, const char *l1,
-    const char *l2, const char *l3, double v);
 /* The perfdata thresholds of a sample already set (NAN: none). */
 void metrics_limits(struct metrics *, const struct metric_family *, const char *l1,
     const char *l2, double warn, double crit);

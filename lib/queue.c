@@ -1813,7 +1813,6 @@ shape_end(struct qrun *q)
 		snprintf(st[i].domain, sizeof(st[i].domain), "%s", rows[i].domain);
 		st[i].recipients = rows[i].total;
 		st[i].oldest = rows[i].oldest;
-		st[i].seen = q->now;
 	}
 	stuck_publish(st, n);
 	free(rows);

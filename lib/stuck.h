@@ -9,7 +9,6 @@
 #define STUCK_H
 
 #include <stddef.h>
-#include <time.h>
 
 #define STUCK_MAX 100		/* destinations kept: the oldest first */
 #define STUCK_DOMAIN 256	/* a domain, NUL-terminated (qmail's are at most 255 bytes) */
@@ -18,7 +17,6 @@ struct stuck {
 	char domain[STUCK_DOMAIN];	/* lower-case, the part after the last @ */
 	unsigned long long recipients;	/* its pending remote recipients */
 	long long oldest;		/* seconds: age of its oldest pending recipient's message */
-	time_t seen;			/* wall clock of the queue run that found it */
 };
 
 /* Replaces what was published by these n (copied, at most STUCK_MAX). */
