@@ -619,9 +619,10 @@ dns_load_line(const char *name, unsigned long count, void *arg)
 	return 0;
 }
 
-/* "COUNT NAME\n" for every slot with failures; its length. */
-static size_t
-dns_failures_text(const struct dns_config *cf, char **out)
+/* "COUNT NAME\n" for every slot with failures: 0 and its length, or -1
+ * (ENOMEM: nothing, not a part, is to be saved). */
+static int
+dns_failures_text(const struct dns_config *cf, char **out, size_t *len)
 {
 	size_t o = 0, cap = 0;
 	const char *name;
@@ -635,23 +636,33 @@ dns_failures_text(const struct dns_config *cf, char **out)
 			continue;
 		name = i == cf->meslot ? cf->me : cf->domain[i].name;
 		if (o + DNS_NAMEMAX + 16 > cap) {
-			if (!(t = realloc(*out, cap * 2 + 4096)))
-				break;
+			if (!(t = realloc(*out, cap * 2 + 4096))) {
+				free(*out);
+				*out = NULL;
+				return -1;
+			}
 			*out = t;
 			cap = cap * 2 + 4096;
 		}
 		n = snprintf(*out + o, cap - o, "%u %s\n", cf->mem.fails[i], name);
 		o += (size_t)n;
 	}
-	return o;
+	*len = o;
+	return 0;
 }
 
+/* The failure counts into MAINTD_STATE: 0, or -1 (still dirty: the next
+ * memo tries again). */
 static int
 dns_failures_save(struct dns_config *cf, int dirfd)
 {
 	char *text;
-	size_t len = dns_failures_text(cf, &text);
-	int r = safe_replace(dirfd, DNS_STATEFILE, text ? text : "", len, 0600);
+	size_t len;
+	int r;
+
+	if (dns_failures_text(cf, &text, &len) < 0)
+		return -1;
+	r = safe_replace(dirfd, DNS_STATEFILE, text ? text : "", len, 0600);
 
 	free(text);
 	if (r == 0)
