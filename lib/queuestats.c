@@ -540,7 +540,7 @@ check_send(struct srun *s)
 	if (s->running || !s->messages) {
 		if (r.runs && s->cachefd >= 0) {
 			r.runs = 0;
-			safe_replace(s->cachefd, SEND_FILE, &r, sizeof(r), 0600);
+			safe_replace_snapshot(s->cachefd, SEND_FILE, &r, sizeof(r), 0600);
 		}
 		return;
 	}
@@ -550,7 +550,7 @@ check_send(struct srun *s)
 	if (r.runs < 1000)
 		r.runs++;
 	if (s->cachefd >= 0)
-		safe_replace(s->cachefd, SEND_FILE, &r, sizeof(r), 0600);
+		safe_replace_snapshot(s->cachefd, SEND_FILE, &r, sizeof(r), 0600);
 	if (r.runs < 2 && s->now - (time_t)r.since < SEND_GRACE)
 		return;
 	finding_init(&f, LEVEL_CRIT, FINDING_STATE, NULL, EV_NOSEND);
