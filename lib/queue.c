@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -627,21 +626,8 @@ static void
 detect_send(struct qrun *q, const struct stat *mutex)
 {
 	struct finding f;
-	long pid = 0;
-	ssize_t n;
-	size_t len = 0;
-	char *buf = q->buf;
-	int fd;
+	long pid = mutex->st_ino ? queue_send_holder(mutex, q->buf, sizeof(q->buf)) : 0;
 
-	if (mutex->st_ino && (fd = open("/proc/locks", O_RDONLY | O_CLOEXEC)) >= 0) {
-		/* bigger than the buffer: the lines that fit are enough in practice */
-		while (len < sizeof(q->buf) &&
-		    (n = read(fd, buf + len, sizeof(q->buf) - len)) > 0)
-			len += (size_t)n;
-		close(fd);
-		pid = queue_locks_holder(buf, len, major(mutex->st_dev), minor(mutex->st_dev),
-		    (unsigned long long)mutex->st_ino);
-	}
 	q->running = pid > 0;
 	finding_init(&f, LEVEL_INFO, FINDING_NOTE, NULL, EV_QSEND);
 	finding_add(&f, "running", pid > 0 ? "yes" : "no");

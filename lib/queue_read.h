@@ -14,6 +14,11 @@
  * O_NOATIME where allowed, so reading leaves qmail's atimes alone */
 int queue_open(int at, const char *path, int flags);
 
+/* The pid holding qmail-send's flock on mutex (lock/sendmutex, as
+ * fstat'ed), from /proc/locks read into buf (the lines that fit are enough
+ * in practice): > 0, 0 none, or -1 (errno) when /proc/locks cannot be read. */
+long queue_send_holder(const struct stat *mutex, char *buf, size_t size);
+
 /* QFILE_REMOTE: a channel file whose pending domains are collected */
 enum qfile { QFILE_NONE, QFILE_INFO, QFILE_CHAN, QFILE_REMOTE };
 

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,9 +163,8 @@ static void
 detect_send(struct srun *s)
 {
 	struct stat st;
-	size_t len = 0;
-	ssize_t n;
-	int lfd, fd;
+	long pid;
+	int lfd;
 
 	if ((lfd = queue_open(s->qfd, "lock", O_DIRECTORY)) < 0)
 		return;
@@ -176,13 +174,9 @@ detect_send(struct srun *s)
 		return;
 	}
 	close(lfd);
-	if ((fd = open("/proc/locks", O_RDONLY | O_CLOEXEC)) < 0)
+	if ((pid = queue_send_holder(&st, s->buf, sizeof(s->buf))) < 0)
 		return;
-	while (len < sizeof(s->buf) && (n = read(fd, s->buf + len, sizeof(s->buf) - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	s->pid = queue_locks_holder(s->buf, len, major(st.st_dev), minor(st.st_dev),
-	    (unsigned long long)st.st_ino);
+	s->pid = pid;
 	s->running = s->pid > 0;
 	s->send_known = 1;
 }
